@@ -1,0 +1,148 @@
+"""The audit trail: every state change, hash-chained, written in the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from helpdesk import context
+from helpdesk.models import AuditCheckpoint, AuditEvent
+
+GENESIS = "0" * 64
+# One advisory lock serialises appends so each event sees its true predecessor.
+_CHAIN_LOCK = 0x0CA2DDE5
+
+
+class AuditError(Exception):
+    pass
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return {"id": value.pk, "repr": str(value)[:100]}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set) else items
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # datetimes, decimals, enums, Secret (which prints masked)
+
+
+def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+
+
+def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "created_at": event.created_at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+        "ip": event.ip,
+        "request_id": event.request_id,
+    }
+
+
+def audit_record(
+    *,
+    actor: Any | None,
+    action: str,
+    obj: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event. Must run inside the transaction that makes the change it describes."""
+    if not connection.in_atomic_block:
+        raise AuditError("audit_record must be called inside the change's transaction")
+    ctx = context.current()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    label = user.get_username() if user else (ctx.actor_label or "system")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    event = AuditEvent(
+        created_at=timezone.now(),
+        actor=user,
+        actor_label=label[:150],
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        changes=_jsonable(changes or {}),
+        ip=ctx.ip,
+        request_id=ctx.request_id,
+        prev_hash=last or GENESIS,
+    )
+    event.hash = _digest(event.prev_hash, _hashed_fields(event))
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    reason: str = ""
+
+
+def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
+    """Recompute every hash in id order; report the first event that does not match."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            break
+        for event in batch:
+            if event.prev_hash != prev:
+                return ChainReport(False, checked, event.id, "previous hash does not match (event removed?)")
+            if _digest(prev, _hashed_fields(event)) != event.hash:
+                return ChainReport(False, checked, event.id, "content does not match its hash (event altered)")
+            prev = event.hash
+            checked += 1
+            last_id = event.id
+    checkpoint = AuditCheckpoint.objects.order_by("-id").first()
+    if checkpoint is not None:
+        if not hmac.compare_digest(checkpoint.signature, _sign(checkpoint.last_event_id, checkpoint.last_hash)):
+            return ChainReport(False, checked, checkpoint.last_event_id, "checkpoint signature is invalid")
+        head = AuditEvent.objects.filter(id=checkpoint.last_event_id).values_list("hash", flat=True).first()
+        if head != checkpoint.last_hash:
+            return ChainReport(False, checked, checkpoint.last_event_id, "events before the checkpoint are gone")
+    return ChainReport(True, checked)
+
+
+def _sign(last_event_id: int, last_hash: str) -> str:
+    message = f"{last_event_id}:{last_hash}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def audit_checkpoint_create() -> AuditCheckpoint | None:
+    """Sign the current head of the chain, if it moved since the last checkpoint."""
+    head = AuditEvent.objects.order_by("-id").values("id", "hash").first()
+    if head is None:
+        return None
+    last = AuditCheckpoint.objects.order_by("-id").first()
+    if last is not None and last.last_event_id == head["id"]:
+        return None
+    return AuditCheckpoint.objects.create(
+        last_event_id=head["id"],
+        last_hash=head["hash"],
+        event_count=AuditEvent.objects.filter(id__lte=head["id"]).count(),
+        signature=_sign(head["id"], head["hash"]),
+    )

@@ -1,0 +1,52 @@
+"""The one way to notify websocket clients: after commit, through the channel layer, by group name.
+
+The channel layer only notifies (DESIGN.md invariant 1): events carry ids and `seq`, clients fetch the
+truth from PostgreSQL, so a dropped event costs a refetch, never data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def ticket_group(ticket_id: int) -> str:
+    return f"ticket.{ticket_id}"
+
+
+def queue_group(queue_id: int) -> str:
+    return f"queue.{queue_id}"
+
+
+def shop_group(shop_id: int) -> str:
+    return f"shop.{shop_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+SUPERVISORS_GROUP = "supervisors"
+
+
+def broadcast(groups: list[str], event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "carddesk.event", "event": event}
+    for group in groups:
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:  # the layer may be down; clients catch up by seq, so log and go on
+            logger.warning("broadcast to %s failed", group, exc_info=True)
+
+
+def broadcast_on_commit(groups: list[str], event: dict[str, Any]) -> None:
+    """Send once the surrounding transaction commits; nothing is sent if it rolls back."""
+    transaction.on_commit(lambda: broadcast(groups, event))

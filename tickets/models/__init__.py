@@ -1,0 +1,33 @@
+from tickets.models.customers import Customer, CustomerTier, DeliveryStatus, Order, PaymentStatus
+from tickets.models.organisation import AgentProfile, Category, Presence, Queue, Tag
+from tickets.models.tickets import (
+    Attachment,
+    AuthorKind,
+    CannedReply,
+    Channel,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+)
+
+__all__ = [
+    "AgentProfile",
+    "Attachment",
+    "AuthorKind",
+    "CannedReply",
+    "Category",
+    "Channel",
+    "Customer",
+    "CustomerTier",
+    "DeliveryStatus",
+    "Message",
+    "Order",
+    "PaymentStatus",
+    "Presence",
+    "Priority",
+    "Queue",
+    "Status",
+    "Tag",
+    "Ticket",
+]

@@ -1,0 +1,256 @@
+"""Posting to a ticket's thread: customer messages, agent replies, internal notes, bot and system lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk import realtime
+from helpdesk.audit import audit_record
+from tickets.errors import InvalidInput, NotAllowed, NotVisible, TicketClosed
+from tickets.locks import lock_ticket
+from tickets.models import Attachment, AuthorKind, Message, Status, Ticket
+from tickets.permissions import TicketPolicy
+from tickets.services.content import check_upload, render_body
+
+
+@dataclass(frozen=True)
+class PostResult:
+    message: Message
+    created: bool  # False when the client_msg_id was seen before: the earlier message is returned
+
+
+def _author_name(actor: AbstractBaseUser | None, fallback: str) -> str:
+    if actor is None:
+        return fallback
+    profile = getattr(actor, "agent_profile", None)
+    if profile is not None and profile.display_name:
+        return profile.display_name
+    return actor.get_full_name() or actor.get_username()
+
+
+def _append(
+    ticket: Ticket,
+    *,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    body: str,
+    is_internal: bool,
+    channel: str,
+    client_msg_id: str | None,
+    author_name: str,
+    attachments: Sequence[UploadedFile] = (),
+    fmt: str = "text",
+) -> PostResult:
+    """Insert the next message under the ticket's row lock (the caller holds it)."""
+    if client_msg_id is not None:
+        client_msg_id = client_msg_id.strip()[:64] or None
+    if client_msg_id:
+        existing = Message.objects.filter(ticket=ticket, client_msg_id=client_msg_id).first()
+        if existing is not None:
+            return PostResult(existing, created=False)
+    checked = [check_upload(upload) for upload in attachments]
+    secrets = ticket.order.card_keys.reveal().splitlines() if ticket.order_id and ticket.order.card_keys else []
+    html = render_body(body, fmt=fmt, known_secrets=secrets)
+    ticket.last_seq += 1
+    message = Message.objects.create(
+        ticket=ticket,
+        seq=ticket.last_seq,
+        author_kind=kind,
+        author=actor,
+        author_name=author_name[:120],
+        body=html,
+        is_internal=is_internal,
+        channel=channel,
+        client_msg_id=client_msg_id,
+    )
+    for item in checked:
+        attachment = Attachment(
+            message=message,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+        )
+        attachment.file.save(item.filename, item.upload, save=False)
+        attachment.save()
+    return PostResult(message, created=True)
+
+
+def _broadcast_message(ticket: Ticket, message: Message) -> None:
+    realtime.broadcast_on_commit(
+        [realtime.ticket_group(ticket.pk)],
+        {
+            "type": "message.created",
+            "ticket": ticket.pk,
+            "seq": message.seq,
+            "internal": message.is_internal,
+            "author_kind": message.author_kind,
+        },
+    )
+
+
+@transaction.atomic
+def customer_message_post(
+    *,
+    ticket: Ticket,
+    actor: AbstractBaseUser | None,
+    body: str,
+    client_msg_id: str | None = None,
+    channel: str | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    author_name: str = "",
+) -> PostResult:
+    """A message from the customer. Reopens a recently solved ticket; pending/on-hold go back to open.
+
+    `actor` is the customer's portal user, or None when the channel authenticated the customer another
+    way (tracking token, signed widget token, inbound e-mail) and already resolved the ticket.
+    """
+    if actor is not None and not TicketPolicy.can_post_as_customer(actor, ticket):
+        raise NotVisible("No such ticket.")
+    ticket = lock_ticket(ticket.pk)
+    now = timezone.now()
+    if ticket.status == Status.CLOSED or ticket.merged_into_id:
+        raise TicketClosed("This ticket is closed; please open a new one.")
+    reopen_window = timezone.timedelta(days=settings.TICKET_REOPEN_DAYS)
+    if ticket.status == Status.SOLVED and ticket.solved_at and now - ticket.solved_at > reopen_window:
+        raise TicketClosed("This ticket was solved too long ago to reopen; please open a new one.")
+    result = _append(
+        ticket,
+        kind=AuthorKind.CUSTOMER,
+        actor=actor,
+        body=body,
+        is_internal=False,
+        channel=channel or ticket.channel,
+        client_msg_id=client_msg_id,
+        author_name=author_name or str(ticket.customer),
+        attachments=attachments,
+    )
+    if not result.created:
+        return result
+    changes: dict = {"seq": result.message.seq}
+    fields = ["last_seq", "last_customer_message_at", "updated_at"]
+    ticket.last_customer_message_at = now
+    if ticket.status in {Status.SOLVED, Status.PENDING, Status.ON_HOLD}:
+        changes["status"] = [ticket.status, Status.OPEN]
+        if ticket.status == Status.SOLVED:
+            ticket.solved_at = None
+            fields.append("solved_at")
+        ticket.status = Status.OPEN
+        fields.append("status")
+    ticket.save(update_fields=fields)
+    audit_record(actor=actor, action="ticket.customer_message", obj=ticket, changes=changes)
+    _broadcast_message(ticket, result.message)
+    return result
+
+
+@transaction.atomic
+def agent_reply_post(
+    *,
+    ticket: Ticket,
+    actor: AbstractBaseUser,
+    body: str,
+    client_msg_id: str | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    fmt: str = "text",
+) -> PostResult:
+    """A public reply from the desk. The first one stamps first_response_at; a new ticket becomes open."""
+    _require(TicketPolicy.can_reply(actor, ticket), actor, ticket)
+    ticket = lock_ticket(ticket.pk)
+    if ticket.status == Status.CLOSED or ticket.merged_into_id:
+        raise TicketClosed("This ticket is closed.")
+    result = _append(
+        ticket,
+        kind=AuthorKind.AGENT,
+        actor=actor,
+        body=body,
+        is_internal=False,
+        channel=ticket.channel,
+        client_msg_id=client_msg_id,
+        author_name=_author_name(actor, "Agent"),
+        attachments=attachments,
+        fmt=fmt,
+    )
+    if not result.created:
+        return result
+    now = timezone.now()
+    changes: dict = {"seq": result.message.seq}
+    fields = ["last_seq", "last_agent_message_at", "updated_at"]
+    ticket.last_agent_message_at = now
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        fields.append("first_response_at")
+    if ticket.status == Status.NEW:
+        changes["status"] = [Status.NEW, Status.OPEN]
+        ticket.status = Status.OPEN
+        fields.append("status")
+    ticket.save(update_fields=fields)
+    audit_record(actor=actor, action="ticket.reply", obj=ticket, changes=changes)
+    _broadcast_message(ticket, result.message)
+    return result
+
+
+@transaction.atomic
+def internal_note_post(
+    *,
+    ticket: Ticket,
+    actor: AbstractBaseUser,
+    body: str,
+    client_msg_id: str | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    fmt: str = "text",
+) -> PostResult:
+    """A note only the desk sees; changes no status or SLA clock."""
+    _require(TicketPolicy.can_note(actor, ticket), actor, ticket)
+    ticket = lock_ticket(ticket.pk)
+    result = _append(
+        ticket,
+        kind=AuthorKind.AGENT,
+        actor=actor,
+        body=body,
+        is_internal=True,
+        channel=ticket.channel,
+        client_msg_id=client_msg_id,
+        author_name=_author_name(actor, "Agent"),
+        attachments=attachments,
+        fmt=fmt,
+    )
+    if result.created:
+        ticket.save(update_fields=["last_seq", "updated_at"])
+        audit_record(actor=actor, action="ticket.note", obj=ticket, changes={"seq": result.message.seq})
+        _broadcast_message(ticket, result.message)
+    return result
+
+
+def system_message_append(ticket: Ticket, body: str, *, internal: bool = True) -> Message:
+    """A system line in the thread (merge notices, automation). Caller holds the ticket lock."""
+    if not transaction.get_connection().in_atomic_block:
+        raise InvalidInput("system messages are written inside a service's transaction")
+    result = _append(
+        ticket,
+        kind=AuthorKind.SYSTEM,
+        actor=None,
+        body=body,
+        is_internal=internal,
+        channel=ticket.channel,
+        client_msg_id=None,
+        author_name="CardDesk",
+    )
+    ticket.save(update_fields=["last_seq", "updated_at"])
+    _broadcast_message(ticket, result.message)
+    return result.message
+
+
+def _require(allowed: bool, actor: AbstractBaseUser | None, ticket: Ticket) -> None:
+    """Hidden tickets answer NotVisible (404); visible but forbidden ones NotAllowed (403)."""
+    if allowed:
+        return
+    if actor is not None and TicketPolicy.can_view(actor, ticket):
+        raise NotAllowed("You may not do this on this ticket.")
+    raise NotVisible("No such ticket.")
