@@ -196,6 +196,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 
 # Domain knobs.
+# Only the explicit demo step may create demo data, and never under production settings.
+DEMO_DATA_ALLOWED = False
 TICKET_REOPEN_DAYS = env.int("TICKET_REOPEN_DAYS", default=7)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 

@@ -18,3 +18,5 @@ vars().update(redis_settings(REDIS_URL))
 # the finders in development so no collectstatic step is needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+DEMO_DATA_ALLOWED = True
