@@ -16,4 +16,7 @@ class HelpdeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # Load the Celery app with Django so `.delay()` anywhere uses the configured broker.
+        import helpdesk.celery  # noqa: F401
+
         post_migrate.connect(_sync_roles, dispatch_uid="carddesk-roles-sync")

