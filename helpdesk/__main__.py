@@ -74,7 +74,7 @@ def ensure_installed(python: Path, requirements: Path) -> None:
 
 def bootstrap(command: str) -> None:
     """Make sure we run inside the project's virtualenv with current requirements."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this file runs on whatever python3 the user has)
         die("CardDesk needs Python 3.11 or newer.")
     requirements = requirements_for(command)
     if running_in_venv():
@@ -85,7 +85,7 @@ def bootstrap(command: str) -> None:
         say(f"creating virtualenv {VENV}")
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     ensure_installed(python, requirements)
-    os.execv(str(python), [str(python), "-m", "helpdesk", *sys.argv[1:]])
+    os.execv(str(python), [str(python), "-m", "helpdesk", *sys.argv[1:]])  # noqa: S606
 
 
 # --- 2. services -----------------------------------------------------------------------------------------
