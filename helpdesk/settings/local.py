@@ -2,7 +2,7 @@
 
 from helpdesk import embedded
 from helpdesk.settings.base import *  # noqa: F403
-from helpdesk.settings.base import VAR_DIR, database_settings, env, redis_settings
+from helpdesk.settings.base import STATIC_ROOT, VAR_DIR, database_settings, env, redis_settings
 
 DEBUG = env.bool("DEBUG", default=True)
 _dev_secrets = embedded.dev_secrets(VAR_DIR)
@@ -20,3 +20,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DEMO_DATA_ALLOWED = True
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing directory

@@ -2,7 +2,7 @@
 
 from helpdesk import embedded
 from helpdesk.settings.base import *  # noqa: F403
-from helpdesk.settings.base import STORAGES, VAR_DIR, database_settings, env, redis_settings
+from helpdesk.settings.base import STORAGES, STATIC_ROOT, VAR_DIR, database_settings, env, redis_settings
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
@@ -28,3 +28,5 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 DEMO_DATA_ALLOWED = True
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing directory
