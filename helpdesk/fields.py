@@ -13,7 +13,7 @@ from helpdesk.masking import Secret, mask_card_keys
 class _SecretDescriptor:
     """Wraps whatever is assigned (str from code, ciphertext-decrypted str from the DB) into a Secret."""
 
-    def __init__(self, field: "EncryptedTextField"):
+    def __init__(self, field: EncryptedTextField):
         self.field = field
 
     def __get__(self, instance, owner=None):

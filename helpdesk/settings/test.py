@@ -2,7 +2,7 @@
 
 from helpdesk import embedded
 from helpdesk.settings.base import *  # noqa: F403
-from helpdesk.settings.base import STORAGES, STATIC_ROOT, VAR_DIR, database_settings, env, redis_settings
+from helpdesk.settings.base import STATIC_ROOT, STORAGES, VAR_DIR, database_settings, env, redis_settings
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
