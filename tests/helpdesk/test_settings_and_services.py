@@ -56,7 +56,11 @@ def test_production_refuses_demo_data():
 
     assert settings.DEMO_DATA_ALLOWED  # tests may seed
     result = run_manage(
-        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEMO_DATA_ALLOWED)", env=PRODUCTION_ENV
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.DEMO_DATA_ALLOWED)",
+        env=PRODUCTION_ENV,
     )
     assert result.stdout.strip() == "False", result.stderr
 
