@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk.audit import audit_chain_verify, audit_record
 from helpdesk.models import AuditCheckpoint, AuditEvent
 
-SECRET_PLACEHOLDER = "(set)"
+REDACTED_VALUE = "(set)"
 
 
 def is_supervisor(user: Any) -> bool:
@@ -57,7 +57,7 @@ def _audit_value(value: Any) -> Any:
 def form_changes(form: Form, secret_fields: frozenset[str] = frozenset()) -> dict[str, Any]:
     """New values of the fields the form changed; secrets by presence only."""
     return {
-        name: SECRET_PLACEHOLDER if name in secret_fields else _audit_value(form.cleaned_data.get(name))
+        name: REDACTED_VALUE if name in secret_fields else _audit_value(form.cleaned_data.get(name))
         for name in form.changed_data
     }
 
@@ -148,10 +148,11 @@ class AuditEventAdmin(NotFoundAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "request_id",
         "short_hash",
     ]
-    list_filter = ["action", "object_type", StaffActorFilter]
+    # A date filter rather than date_hierarchy: the hierarchy aggregates MIN/MAX and distinct dates over the
+    # whole (unindexed by date, ever-growing) table on every page load.
+    list_filter = [("created_at", admin.DateFieldListFilter), "action", "object_type", StaffActorFilter]
     search_fields = ["object_id__exact", "request_id__exact"]
     search_help_text = _("Exact object id or request id.")
-    date_hierarchy = "created_at"
     show_full_result_count = False
     fields = [
         "created_at",

@@ -32,8 +32,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set):
         items = [_jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set) else items
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, float):
+        # jsonb rewrites some floats (1e16 -> 10000000000000000): store their repr so the hash survives.
+        return repr(value)
     return str(value)  # datetimes, decimals, enums, Secret (which prints masked)
 
 

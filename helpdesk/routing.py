@@ -1,3 +1,5 @@
-"""Websocket routes of every app (the console and chat sockets arrive with their issues)."""
+"""Websocket routes of every app, wired here at the composition root (the chat socket arrives with its issue)."""
 
-websocket_urlpatterns: list = []
+from channels_app.routing import websocket_urlpatterns as channels_app_routes
+
+websocket_urlpatterns: list = [*channels_app_routes]

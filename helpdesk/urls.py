@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tickets.api.urls")),
+    path("console/", include("tickets.urls")),
 ]
 
 admin.site.site_header = "CardDesk"

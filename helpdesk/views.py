@@ -39,5 +39,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_staff:
-        return redirect(reverse("admin:index"))
+        return redirect(reverse("console:inbox"))
     return redirect(reverse("login"))

@@ -10,6 +10,7 @@ from tickets.models.tickets import (
     Status,
     Ticket,
 )
+from tickets.models.views import SavedView
 
 __all__ = [
     "AgentProfile",
@@ -27,6 +28,7 @@ __all__ = [
     "Presence",
     "Priority",
     "Queue",
+    "SavedView",
     "Status",
     "Tag",
     "Ticket",

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import Shop, TimeStampedModel
@@ -88,6 +90,9 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["shop", "status", "-updated_at"], name="ticket_shop_idx"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_idx"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
+            # Console search: substring match on subjects, Chinese and English alike (pg_trgm).
+            GinIndex(OpClass(Upper("subject"), name="gin_trgm_ops"), name="ticket_subject_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -144,6 +149,7 @@ class Message(models.Model):
                 name="message_internal_only_by_staff",
             ),
         ]
+        indexes = [GinIndex(OpClass(Upper("body"), name="gin_trgm_ops"), name="message_body_trgm")]
 
     def __str__(self) -> str:
         return f"{self.ticket_id}#{self.seq}"

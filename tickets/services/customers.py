@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from helpdesk.audit import audit_record
@@ -74,7 +75,7 @@ def customer_upsert(
         wanted["language"] = language
     if customer is None:
         customer = Customer(shop=shop, **wanted)
-        customer.full_clean(exclude=["user", "phone"])
+        _validate(customer, exclude=["user", "phone"])
         customer.save()
         audit_record(actor=actor, action="customer.create", obj=customer, changes=_described(wanted))
         return customer
@@ -86,9 +87,19 @@ def customer_upsert(
             changed[field] = value
             setattr(customer, field, value)
     if changed:
+        _validate(customer, exclude=["user", "phone"])
         customer.save(update_fields=[*changed, "updated_at"])
         audit_record(actor=actor, action="customer.update", obj=customer, changes=_described(changed))
     return customer
+
+
+def _validate(instance, *, exclude: list[str]) -> None:
+    """Model validation as a domain error naming the first bad field."""
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise InvalidInput(f"{field}: {' '.join(messages)}", field=field) from error
 
 
 def _described(values: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +146,8 @@ def order_upsert(
     order_no = (order_no or "").strip()
     if not order_no or len(order_no) > 64:
         raise InvalidInput("Order numbers are 1 to 64 characters.", field="order_no")
+    if customer is not None and customer.shop_id != shop.pk:
+        raise InvalidInput("The customer belongs to another shop.", field="customer")
     values: dict[str, Any] = {
         "customer": customer,
         "product": product,
@@ -153,7 +166,7 @@ def order_upsert(
     order = Order.objects.select_for_update().filter(shop=shop, order_no=order_no).first()
     if order is None:
         order = Order(shop=shop, order_no=order_no, **values)
-        order.full_clean(exclude=["customer", "card_keys"])
+        _validate(order, exclude=["customer", "card_keys"])
         order.save()
         audit_record(actor=actor, action="order.create", obj=order, changes=_described(values))
         return order
@@ -167,7 +180,7 @@ def order_upsert(
             changed[field] = value
             setattr(order, field, value)
     if changed:
-        order.full_clean(exclude=["customer", "card_keys"])
+        _validate(order, exclude=["customer", "card_keys"])
         order.save(update_fields=[*changed, "updated_at"])
         audit_record(actor=actor, action="order.update", obj=order, changes=_described(changed))
     return order

@@ -150,19 +150,15 @@ def ticket_assign(*, ticket: Ticket, actor: AbstractBaseUser | None, assignee: A
         raise NotAllowed(f"{assignee.get_username()} does not work this ticket's queue.")
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
-    before = ticket.assignee_id
+    changes: dict[str, list] = {"assignee": [ticket.assignee_id, assignee.pk if assignee else None]}
     ticket.assignee = assignee
     fields = ["assignee", "updated_at"]
     if assignee is not None and ticket.status == Status.NEW:
+        changes["status"] = [Status.NEW, Status.OPEN]
         ticket.status = Status.OPEN
         fields.append("status")
     ticket.save(update_fields=fields)
-    audit_record(
-        actor=actor,
-        action="ticket.assign",
-        obj=ticket,
-        changes={"assignee": [before, assignee.pk if assignee else None]},
-    )
+    audit_record(actor=actor, action="ticket.assign", obj=ticket, changes=changes)
     _ticket_event(ticket, "ticket.assigned", assignee=ticket.assignee_id)
     return ticket
 
@@ -230,7 +226,7 @@ def ticket_update(
         ticket.priority = priority
         fields.append("priority")
     if subject is not _UNSET and subject.strip() != ticket.subject:
-        if not subject.strip() or len(subject) > 200:
+        if not subject.strip() or len(subject.strip()) > 200:
             raise InvalidInput("The subject must be 1 to 200 characters.", field="subject")
         changes["subject"] = [ticket.subject, subject.strip()]
         ticket.subject = subject.strip()

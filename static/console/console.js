@@ -1,0 +1,231 @@
+/* CardDesk console: live updates, collision warnings, canned replies, shortcuts. Plain JS, no build step.
+ *
+ * The websocket only notifies. Messages are fetched over HTTP after the last `seq` this page has, so a
+ * reconnect or a missed event costs one request, never a lost or duplicated message (DESIGN.md invariant 1).
+ */
+(function () {
+  "use strict";
+  const C = window.CARDDESK || {};
+  const T = C.i18n || {};
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const fmt = (s, vars) => s.replace(/%\((\w+)\)s/g, (_, k) => vars[k]);
+  const me = document.body.dataset.userId;
+
+  /* ---------- websocket with reconnect ---------- */
+  let socket = null;
+  let retry = 0;
+  const handlers = [];
+  const onOpen = [];
+  const status = $("#live-status");
+
+  function setStatus(state) {
+    if (!status) return;
+    status.dataset.state = state;
+    status.textContent = state === "live" ? T.live : T.offline;
+  }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(proto + location.host + C.wsPath);
+    socket.onopen = () => { retry = 0; setStatus("live"); onOpen.forEach((fn) => fn()); };
+    socket.onmessage = (e) => {
+      let data;
+      try { data = JSON.parse(e.data); } catch (_) { return; }
+      handlers.forEach((fn) => fn(data));
+    };
+    socket.onclose = () => {
+      setStatus("offline");
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 300 * 2 ** retry + Math.random() * 300);
+    };
+  }
+  function send(obj) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(obj)); }
+  window.CARDDESK.socket = { send, handlers, onOpen };
+
+  /* ---------- shortcuts dialog ---------- */
+  const dialog = $("#shortcuts");
+  $$("[data-shortcuts]").forEach((b) => b.addEventListener("click", () => dialog.showModal()));
+  const typingTarget = (el) => el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  let pendingG = false;
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && typingTarget(document.activeElement)) { document.activeElement.blur(); return; }
+    if (e.ctrlKey || e.metaKey || e.altKey || typingTarget(e.target)) return;
+    if (e.key === "?") { e.preventDefault(); dialog.open ? dialog.close() : dialog.showModal(); return; }
+    if (pendingG && e.key === "i") { location.href = "/console/"; return; }
+    pendingG = e.key === "g";
+    if (e.key === "/") { const q = $("#q"); if (q) { e.preventDefault(); q.focus(); } }
+  });
+
+  /* ---------- inbox ---------- */
+  function initInbox() {
+    const rowsBox = $("#rows");
+    if (!rowsBox) return;
+    let cursor = -1;
+    const rows = () => $$("#rows tbody tr[data-href]");
+    const remember = () => sessionStorage.setItem("carddesk.list", JSON.stringify(rows().map((r) => r.dataset.href)));
+    remember();
+    function move(delta) {
+      const list = rows();
+      if (!list.length) return;
+      cursor = Math.max(0, Math.min(list.length - 1, cursor + delta));
+      list.forEach((r, i) => r.classList.toggle("cursor", i === cursor));
+      list[cursor].scrollIntoView({ block: "nearest" });
+    }
+    document.addEventListener("keydown", (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || typingTarget(e.target)) return;
+      const list = rows();
+      if (e.key === "j") move(1);
+      else if (e.key === "k") move(-1);
+      else if ((e.key === "o" || e.key === "Enter") && list[cursor]) location.href = list[cursor].dataset.href;
+      else if (e.key === "x" && list[cursor]) { const box = $("input[type=checkbox]", list[cursor]); box.checked = !box.checked; }
+    });
+    let timer = null;
+    async function refresh() {
+      const checked = new Set($$("#rows input[name=tickets]:checked").map((i) => i.value));
+      const res = await fetch(rowsBox.dataset.fragmentUrl, { credentials: "same-origin" });
+      if (!res.ok) return;
+      rowsBox.innerHTML = await res.text();
+      $$("#rows input[name=tickets]").forEach((i) => { i.checked = checked.has(i.value); });
+      cursor = -1;
+      remember();
+      const note = $("#list-note");
+      if (note) note.textContent = T.newTickets;
+    }
+    handlers.push((ev) => {
+      if (ev.type && ev.type.startsWith("ticket.")) { clearTimeout(timer); timer = setTimeout(refresh, 700); }
+    });
+  }
+
+  /* ---------- ticket page ---------- */
+  function initTicket() {
+    const root = $(".ticket[data-ticket]");
+    if (!root) return;
+    const ticketId = Number(root.dataset.ticket);
+    const thread = $("#thread");
+    const reply = $("#reply");
+    const body = reply ? $("textarea[name=body]", reply) : null;
+    const seen = reply ? $("input[name=seen_seq]", reply) : null;
+    let lastSeq = Number(root.dataset.lastSeq);
+    let fetching = null;
+
+    async function catchUp() {
+      if (fetching) return fetching;
+      fetching = (async () => {
+        const res = await fetch(root.dataset.messagesUrl + "?after=" + lastSeq, { credentials: "same-origin" });
+        if (!res.ok) return;
+        const box = document.createElement("div");
+        box.innerHTML = await res.text();
+        $$("article[data-seq]", box).forEach((m) => {
+          const seq = Number(m.dataset.seq);
+          if (thread.querySelector('article[data-seq="' + seq + '"]')) return; // never twice
+          m.classList.add("fresh");
+          thread.appendChild(m);
+          lastSeq = Math.max(lastSeq, seq);
+        });
+        lastSeq = Math.max(lastSeq, Number(res.headers.get("X-Last-Seq") || 0));
+        if (seen) seen.value = lastSeq;
+        const version = res.headers.get("X-Ticket-Version");
+        if (version && root.dataset.version && version !== root.dataset.version) {
+          const stale = $("#stale");
+          stale.textContent = T.updated;
+          stale.hidden = false;
+        }
+      })().finally(() => { fetching = null; });
+      return fetching;
+    }
+
+    onOpen.push(() => { send({ type: "watch", ticket: ticketId }); catchUp(); });
+
+    const others = new Map();
+    function renderPresence() {
+      const lines = [];
+      others.forEach((p) => lines.push(fmt(p.state === "typing" ? T.typing : T.viewing, { name: p.name })));
+      $("#presence").textContent = lines.join(" · ");
+    }
+    handlers.push((ev) => {
+      if (ev.ticket !== ticketId) return;
+      if (ev.type === "message.created") { if (ev.seq > lastSeq) catchUp(); return; }
+      if (ev.type === "presence") {
+        if (String(ev.user) === me) return;
+        if (ev.state === "left") others.delete(ev.user); else others.set(ev.user, ev);
+        renderPresence();
+        return;
+      }
+      if (ev.type && ev.type.startsWith("ticket.")) catchUp();
+    });
+
+    if (!reply) return;
+    // Drafts survive reloads, crashes and failed submits.
+    const draftKey = "carddesk.draft." + ticketId;
+    if (!body.value && localStorage.getItem(draftKey)) body.value = localStorage.getItem(draftKey);
+    let typingSent = 0;
+    let idle = null;
+    body.addEventListener("input", () => {
+      localStorage.setItem(draftKey, body.value);
+      const now = Date.now();
+      if (now - typingSent > 3000) { send({ type: "typing", ticket: ticketId, state: "start" }); typingSent = now; }
+      clearTimeout(idle);
+      idle = setTimeout(() => { send({ type: "typing", ticket: ticketId, state: "stop" }); typingSent = 0; }, 5000);
+    });
+    reply.addEventListener("submit", () => { localStorage.removeItem(draftKey); });
+    body.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); reply.requestSubmit(); } });
+
+    const kindInputs = $$("input[name=kind]", reply);
+    const syncKind = () => reply.classList.toggle("is-note", $("input[name=kind]:checked", reply)?.value === "note");
+    kindInputs.forEach((i) => i.addEventListener("change", syncKind));
+    syncKind();
+    function focusReply(kind) {
+      const input = kindInputs.find((i) => i.value === kind);
+      if (input) { input.checked = true; syncKind(); }
+      body.focus();
+    }
+
+    // Canned replies: pick by shortcut or title, placeholders filled by the server from this ticket's context.
+    const canned = $("#canned-search");
+    if (canned) {
+      canned.addEventListener("change", async () => {
+        const option = $$("#canned-list option").find((o) => o.value === canned.value || o.textContent.startsWith(canned.value));
+        if (!option) return;
+        const res = await fetch(option.dataset.url, { credentials: "same-origin" });
+        if (!res.ok) return;
+        const data = await res.json();
+        const start = body.selectionStart ?? body.value.length;
+        body.value = body.value.slice(0, start) + data.body + body.value.slice(body.selectionEnd ?? start);
+        $("input[name=canned_reply]", reply).value = data.id;
+        localStorage.setItem(draftKey, body.value);
+        canned.value = "";
+        body.focus();
+      });
+    }
+
+    const reveal = $("#reveal");
+    if (reveal) {
+      reveal.addEventListener("click", async () => {
+        const res = await fetch(reveal.dataset.url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": C.csrf } });
+        const data = await res.json();
+        if (!res.ok) { alert(data.error); return; }
+        const list = $("#card-keys");
+        list.innerHTML = "";
+        data.keys.forEach((k) => { const li = document.createElement("li"); li.textContent = k; list.appendChild(li); });
+        reveal.remove();
+      });
+    }
+
+    const list = JSON.parse(sessionStorage.getItem("carddesk.list") || "[]");
+    const here = list.indexOf(location.pathname);
+    document.addEventListener("keydown", (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || typingTarget(e.target)) return;
+      if (e.key === "r") { e.preventDefault(); focusReply("reply"); }
+      else if (e.key === "n") { e.preventDefault(); focusReply("note"); }
+      else if (e.key === "a") $("#assign-me")?.click();
+      else if (e.key === "s") $("#solve")?.click();
+      else if (e.key === "]" && here >= 0 && list[here + 1]) location.href = list[here + 1];
+      else if (e.key === "[" && here > 0) location.href = list[here - 1];
+    });
+  }
+
+  initInbox();
+  initTicket();
+  if (status) connect();
+})();

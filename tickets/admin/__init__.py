@@ -1,0 +1,9 @@
+"""Django admin for the tickets app (and the Shop model, whose scope is the tickets app's ShopPolicy).
+
+Split by sub-domain; importing the package registers every ModelAdmin (admin autodiscovery imports
+`tickets.admin`).
+"""
+
+from tickets.admin import customers, organisation, shops, threads, tickets
+
+__all__ = ["customers", "organisation", "shops", "threads", "tickets"]

@@ -1,0 +1,183 @@
+"""The console inbox: views, filters, search, keyset pages and counts — all scoped by TicketPolicy."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.crypto import get_cipher
+from tickets.models import Message, Queue, Status, Ticket
+from tickets.permissions import TicketPolicy, User
+from tickets.services.customers import normalise_phone
+
+UNSOLVED = [Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD]
+PHONE = re.compile(r"\+?[\d\s-]{7,20}")
+REFERENCE = re.compile(r"^T-?\d{1,12}$", re.IGNORECASE)
+SORTS = {
+    "-updated": ("updated_at", True),
+    "updated": ("updated_at", False),
+    "-created": ("created_at", True),
+    "created": ("created_at", False),
+}
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class InboxView:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass
+class InboxFilters:
+    view: str = "mine"
+    status: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    category: int | None = None
+    queue: int | None = None
+    assignee: int | None = None  # 0 = unassigned
+    tag: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    sort: str = "-updated"
+
+
+@dataclass
+class InboxPage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    view: str
+
+
+def _view_filter(user: User, view: str) -> Q | None:
+    """The Q of a named view, or None when the user may not use it (unknown views fall back to 'mine')."""
+    scope = TicketPolicy.scope(user)
+    if view == "mine":
+        return Q(assignee_id=scope.user_id)
+    if view == "unassigned":
+        if scope.is_supervisor:
+            return Q(assignee__isnull=True)
+        return Q(assignee__isnull=True, queue_id__in=scope.queue_ids)
+    if view == "all":
+        return Q() if scope.is_supervisor or scope.shop_ids else None
+    if view.startswith("queue-"):
+        try:
+            queue_id = int(view.removeprefix("queue-"))
+        except ValueError:
+            return None
+        if scope.is_supervisor or queue_id in scope.queue_ids:
+            return Q(queue_id=queue_id)
+    return None
+
+
+def inbox_views(user: User) -> list[InboxView]:
+    """Every view the user may open, with its count of unsolved tickets, in one query."""
+    scope = TicketPolicy.scope(user)
+    queues = Queue.objects.filter(is_active=True).order_by("name")
+    if not scope.is_supervisor:
+        queues = queues.filter(pk__in=scope.queue_ids)
+    definitions: list[tuple[str, str, Q]] = [
+        ("mine", str(_("Mine")), _view_filter(user, "mine")),
+        ("unassigned", str(_("Unassigned")), _view_filter(user, "unassigned")),
+    ]
+    definitions += [(f"queue-{q.pk}", q.name, Q(queue_id=q.pk)) for q in queues]
+    if scope.is_supervisor or scope.shop_ids:
+        definitions.append(("all", str(_("All")), Q()))
+    base = TicketPolicy.visible_to(user).filter(status__in=UNSOLVED)
+    aggregates = {f"c{i}": Count("pk", filter=q) for i, (_key, _label, q) in enumerate(definitions)}
+    counts = base.aggregate(**aggregates)
+    return [InboxView(key, label, counts[f"c{i}"]) for i, (key, label, _q) in enumerate(definitions)]
+
+
+def search_filter(q: str) -> Q:
+    """Reference, order number, e-mail and phone match exactly; anything else is a substring of the subject or
+    of a message (trigram indexes; works for Chinese and English)."""
+    q = q.strip()[:100]
+    if REFERENCE.match(q):
+        digits = re.sub(r"\D", "", q)
+        return Q(reference=f"T-{int(digits):06d}")
+    exact = Q(order__order_no=q)
+    if "@" in q:
+        exact |= Q(customer__email=q.lower())
+    if PHONE.fullmatch(q):
+        exact |= Q(customer__phone_digest=get_cipher().blind_index(normalise_phone(q)))
+    text = Q(subject__icontains=q) | Exists(
+        Message.objects.filter(ticket_id=OuterRef("pk"), body__icontains=q, is_internal=False)
+    )
+    return exact | text
+
+
+def _apply_filters(qs: QuerySet[Ticket], f: InboxFilters) -> QuerySet[Ticket]:
+    if f.status:
+        qs = qs.filter(status__in=f.status)
+    elif not f.q:
+        qs = qs.filter(status__in=UNSOLVED)  # views show unsolved work unless a status is chosen
+    if f.priority:
+        qs = qs.filter(priority__in=f.priority)
+    if f.channel:
+        qs = qs.filter(channel__in=f.channel)
+    if f.category:
+        qs = qs.filter(Q(category_id=f.category) | Q(category__parent_id=f.category))
+    if f.queue:
+        qs = qs.filter(queue_id=f.queue)
+    if f.assignee is not None:
+        qs = qs.filter(assignee__isnull=True) if f.assignee == 0 else qs.filter(assignee_id=f.assignee)
+    if f.tag:
+        qs = qs.filter(tags__name=f.tag)
+    tz = timezone.get_current_timezone()
+    if f.date_from:
+        qs = qs.filter(created_at__gte=datetime.combine(f.date_from, time.min, tzinfo=tz))
+    if f.date_to:
+        qs = qs.filter(created_at__lt=datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=tz))
+    if f.q:
+        qs = qs.filter(search_filter(f.q))
+    return qs
+
+
+def encode_cursor(ticket: Ticket, sort: str) -> str:
+    field_name, _desc = SORTS[sort]
+    raw = json.dumps([getattr(ticket, field_name).isoformat(), ticket.pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(value), int(pk)
+    except (ValueError, TypeError):
+        return None
+
+
+def inbox_page(user: User, filters: InboxFilters, *, cursor: str = "", limit: int = PAGE_SIZE) -> InboxPage:
+    """One keyset page: `WHERE (updated_at, id) < (cursor)` stays fast at any depth, unlike OFFSET."""
+    view_q = _view_filter(user, filters.view)
+    if view_q is None:
+        filters.view = "mine"
+        view_q = _view_filter(user, "mine")
+    sort = filters.sort if filters.sort in SORTS else "-updated"
+    field_name, desc = SORTS[sort]
+    qs = _apply_filters(TicketPolicy.visible_to(user).filter(view_q), filters)
+    position = decode_cursor(cursor) if cursor else None
+    if position is not None:
+        value, pk = position
+        op = "lt" if desc else "gt"
+        qs = qs.filter(Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk}))
+    order = [f"-{field_name}", "-pk"] if desc else [field_name, "pk"]
+    rows = list(
+        qs.select_related("customer", "queue", "assignee", "category", "order")
+        .prefetch_related("tags")
+        .order_by(*order)[: limit + 1]
+    )
+    next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
+    return InboxPage(rows[:limit], next_cursor, filters.view)

@@ -1,0 +1,117 @@
+"""Inbox: views with counts, filters, search, keyset pages, bulk actions and saved views."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tickets import selectors, services
+from tickets.errors import TicketError
+from tickets.forms import BulkActionForm, InboxFilterForm, SavedViewForm
+from tickets.models import Category, Channel, Priority, Queue, Status
+from tickets.selectors.inbox import InboxFilters
+from tickets.services.console import saved_view_create, saved_view_delete
+from tickets.views.common import console_user_required
+
+
+@console_user_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    form = InboxFilterForm(request.GET or None)
+    filters = form.to_filters() if form.is_valid() else InboxFilters(view=request.GET.get("view", "mine"))
+    page = selectors.inbox_page(
+        request.user, filters, cursor=form.cleaned_data.get("cursor", "") if form.is_valid() else ""
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "views": selectors.inbox_views(request.user),
+        "saved_views": selectors.saved_views_for(request.user),
+        "query": query.urlencode(),
+        "next_url": f"?{urlencode({**query.dict(), 'cursor': page.next_cursor})}" if page.next_cursor else "",
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "channels": Channel.choices,
+        "queues": Queue.objects.filter(is_active=True).order_by("name"),
+        "categories": Category.objects.filter(is_active=True).order_by("name"),
+        "bulk_form": BulkActionForm(),
+        "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
+    }
+    template = "console/_inbox_rows.html" if request.GET.get("fragment") == "rows" else "console/inbox.html"
+    return render(request, template, context)
+
+
+@console_user_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    form = BulkActionForm(request.POST)
+    back = request.POST.get("next") or reverse("console:inbox")
+    if not back.startswith("/"):
+        back = reverse("console:inbox")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    done, failed = 0, []
+    for ticket_id in data["tickets"]:
+        try:
+            ticket = selectors.ticket_get_visible(request.user, pk=ticket_id)
+            if data["action"] == "assign_me":
+                services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
+            elif data["action"] == "assign":
+                services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
+            elif data["action"] == "status":
+                services.ticket_change_status(ticket=ticket, actor=request.user, status=data["status"])
+            elif data["action"] == "tag":
+                current = list(ticket.tags.values_list("name", flat=True))
+                services.ticket_update(ticket=ticket, actor=request.user, tags=[*current, data["tag"].strip()])
+            done += 1
+        except TicketError as error:
+            failed.append(f"{getattr(error, 'reference', '') or ticket_id}: {error.message}")
+    if done:
+        messages.success(request, _("%(count)d tickets updated.") % {"count": done})
+    for line in failed:
+        messages.error(request, line)
+    return redirect(back)
+
+
+@console_user_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        try:
+            view = saved_view_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                query=form.cleaned_data["query"],
+                shared=form.cleaned_data["shared"],
+            )
+            messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+            return redirect(f"{reverse('console:inbox')}?{view.query}")
+        except TicketError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("Give the view a name."))
+    return redirect(f"{reverse('console:inbox')}?{request.POST.get('query', '')}")
+
+
+@console_user_required
+@require_POST
+def saved_view_remove(request: HttpRequest, view_id: int) -> HttpResponse:
+    try:
+        saved_view_delete(actor=request.user, view_id=view_id)
+        messages.success(request, _("View deleted."))
+    except TicketError as error:
+        messages.error(request, error.message)
+    return redirect("console:inbox")
