@@ -6,6 +6,8 @@ rows. Events only notify: the page fetches messages after its last `seq` over HT
 
 from __future__ import annotations
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -14,6 +16,7 @@ from tickets.models import Ticket
 from tickets.permissions import TicketPolicy
 
 MAX_WATCHED = 20
+MAX_FRAME_CHARS = 4096
 
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
@@ -54,6 +57,18 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(realtime.ticket_group(ticket_id), self.channel_name)
         for group in getattr(self, "groups_joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Malformed or oversized frames get an error frame; the connection stays usable."""
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
+            await self.send_json({"type": "error", "code": "malformed", "message": "Send JSON text frames under 4 KB."})
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "code": "malformed", "message": "Frames are JSON objects."})
+            return
+        await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):

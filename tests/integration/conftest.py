@@ -45,3 +45,62 @@ def celery_worker_queue(transactional_db):
     finally:
         worker.terminate()
         worker.wait(timeout=20)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AsgiServer:
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process = process
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}"
+
+
+def start_asgi_server(**extra_env: str) -> AsgiServer:
+    """A real uvicorn process serving the app (HTTP + websockets) on the test database."""
+    import urllib.request
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--lifespan", "off", "--log-level", "warning"],
+        cwd=ROOT,
+        env=subprocess_env(**extra_env),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return AsgiServer(process, port)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("uvicorn did not become healthy")
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    server = start_asgi_server()
+    try:
+        yield server
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=20)
+
+
+def session_cookie_for(user) -> str:
+    """Log a user in without the login form: a real session row the ASGI server will accept."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
