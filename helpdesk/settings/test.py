@@ -1,5 +1,7 @@
 """Settings for pytest: real PostgreSQL and Redis (embedded when no URL is set), fast hashing."""
 
+import os
+
 from helpdesk import embedded
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import STATIC_ROOT, STORAGES, VAR_DIR, database_settings, env, redis_settings
@@ -16,7 +18,10 @@ DATABASE_URL = embedded.ensure_database_url(VAR_DIR)
 REDIS_URL = embedded.ensure_redis_url(VAR_DIR)
 DATABASES = database_settings(DATABASE_URL)
 vars().update(redis_settings(REDIS_URL))
-CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "carddesk-test"
+# Redis pub/sub channels are global (not per database index): give each test run its own prefix, inherited
+# by the servers the tests start, so concurrent runs on one Redis never hear each other.
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"carddesk-test-{os.getpid()}")
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ["CHANNEL_LAYER_PREFIX"]
 CACHES["default"]["KEY_PREFIX"] = "carddesk-test"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
