@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("tickets.api.urls")),
     path("console/", include("tickets.urls")),
+    path("help/", include("helpdesk.help_urls")),
 ]
 
 admin.site.site_header = "CardDesk"
