@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from helpdesk import context
 from helpdesk.audit import audit_record
@@ -66,6 +68,57 @@ def counts() -> dict[str, int]:
     }
 
 
+def _spread_over_past_weeks(rng: random.Random) -> None:
+    """Give the demo conversations a realistic timeline (the last 30 days) instead of the seconds the seed took.
+
+    Only display times move (tickets and messages); the audit trail keeps the true time of each write, as an
+    append-only log must.
+    """
+    now = timezone.now()
+    tickets = list(_demo_tickets().order_by("id"))
+    messages_by_ticket: dict[int, list[Message]] = {}
+    for message in Message.objects.filter(ticket__in=tickets).order_by("ticket_id", "seq"):
+        messages_by_ticket.setdefault(message.ticket_id, []).append(message)
+    changed_messages: list[Message] = []
+    for ticket in tickets:
+        # Recent days are busier: square a uniform draw to skew towards "now".
+        created = now - timedelta(days=30 * rng.random() ** 2, minutes=rng.randint(5, 600))
+        moment = created
+        first_agent = last_customer = last_agent = None
+        for message in messages_by_ticket.get(ticket.pk, []):
+            message.created_at = moment
+            changed_messages.append(message)
+            if message.author_kind == "agent" and not message.is_internal:
+                first_agent = first_agent or moment
+                last_agent = moment
+            elif message.author_kind == "customer":
+                last_customer = moment
+            moment = min(moment + timedelta(minutes=rng.randint(2, 240)), now)
+        ticket.created_at = created
+        ticket.updated_at = moment
+        ticket.first_response_at = first_agent if ticket.first_response_at else None
+        ticket.last_agent_message_at = last_agent
+        ticket.last_customer_message_at = last_customer or created
+        if ticket.solved_at:
+            ticket.solved_at = moment
+        if ticket.closed_at:
+            ticket.closed_at = moment
+    Message.objects.bulk_update(changed_messages, ["created_at"], batch_size=500)
+    Ticket.objects.bulk_update(
+        tickets,
+        [
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "last_agent_message_at",
+            "last_customer_message_at",
+            "solved_at",
+            "closed_at",
+        ],
+        batch_size=500,
+    )
+
+
 def seed_demo(*, password: str) -> SeedResult:
     """Create the demo desk, or bring an existing one back to its definition without adding anything.
 
@@ -85,6 +138,7 @@ def seed_demo(*, password: str) -> SeedResult:
             _link_portal_customer(cast, customers)
             orders = dataset.seed_orders(rng, cast.shops, customers)
             threads.seed_tickets(rng, cast, customers, orders)
+            _spread_over_past_weeks(rng)
         else:
             _link_portal_customer(cast)
         result = counts()
