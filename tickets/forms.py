@@ -15,7 +15,9 @@ class InboxFilterForm(forms.Form):
     status = forms.MultipleChoiceField(choices=Status.choices, required=False, label=_("Status"))
     priority = forms.MultipleChoiceField(choices=Priority.choices, required=False, label=_("Priority"))
     channel = forms.MultipleChoiceField(choices=Channel.choices, required=False, label=_("Channel"))
-    category = forms.ModelChoiceField(Category.objects.filter(is_active=True), required=False, label=_("Category"))
+    category = forms.ModelChoiceField(
+        Category.objects.filter(is_active=True).select_related("parent"), required=False, label=_("Category")
+    )
     queue = forms.ModelChoiceField(Queue.objects.filter(is_active=True), required=False, label=_("Queue"))
     assignee = forms.IntegerField(required=False, min_value=0, label=_("Assignee"))
     tag = forms.CharField(required=False, max_length=50, label=_("Tag"))
@@ -72,7 +74,9 @@ class TicketFieldsForm(forms.Form):
 
     status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
     priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
-    category = forms.ModelChoiceField(Category.objects.filter(is_active=True), required=False, label=_("Category"))
+    category = forms.ModelChoiceField(
+        Category.objects.filter(is_active=True).select_related("parent"), required=False, label=_("Category")
+    )
     queue = forms.ModelChoiceField(Queue.objects.filter(is_active=True), required=False, label=_("Queue"))
     assignee = forms.ModelChoiceField(
         get_user_model().objects.filter(is_active=True, agent_profile__isnull=False).order_by("username"),

@@ -9,7 +9,7 @@
   const T = C.i18n || {};
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
-  const fmt = (s, vars) => s.replace(/%\((\w+)\)s/g, (_, k) => vars[k]);
+  const fmt = (s, vars) => s.replace(/%+\((\w+)\)s/g, (_, k) => vars[k]);
   const me = document.body.dataset.userId;
 
   /* ---------- websocket with reconnect ---------- */

@@ -155,7 +155,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return datetime.fromisoformat(value), int(pk)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return None
 
 
@@ -167,7 +167,9 @@ def inbox_page(user: User, filters: InboxFilters, *, cursor: str = "", limit: in
         view_q = _view_filter(user, "mine")
     sort = filters.sort if filters.sort in SORTS else "-updated"
     field_name, desc = SORTS[sort]
-    qs = _apply_filters(TicketPolicy.visible_to(user).filter(view_q), filters)
+    # A search looks through every ticket the user may see, whatever view it was typed in.
+    base = TicketPolicy.visible_to(user)
+    qs = _apply_filters(base if filters.q else base.filter(view_q), filters)
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
         value, pk = position

@@ -1,6 +1,12 @@
 """Every write to tickets goes through these functions (STYLE.md habit 1)."""
 
-from tickets.services.console import canned_reply_used, saved_view_create, saved_view_delete
+from tickets.services.console import (
+    canned_reply_used,
+    saved_view_create,
+    saved_view_delete,
+    ticket_edit,
+    ticket_respond,
+)
 from tickets.services.customers import customer_upsert, order_upsert
 from tickets.services.messages import (
     PostResult,
@@ -33,6 +39,8 @@ __all__ = [
     "ticket_assign",
     "ticket_change_status",
     "ticket_create",
+    "ticket_edit",
     "ticket_merge",
+    "ticket_respond",
     "ticket_update",
 ]

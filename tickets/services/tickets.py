@@ -175,7 +175,7 @@ def ticket_change_status(*, ticket: Ticket, actor: AbstractBaseUser | None, stat
         return ticket
     if status not in TRANSITIONS[ticket.status]:
         raise InvalidTransition(
-            f"A {Status(ticket.status).label.lower()} ticket cannot become {Status(status).label.lower()}.",
+            f"The status cannot change from {Status(ticket.status).label} to {Status(status).label}.",
             field="status",
         )
     if ticket.merged_into_id:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tickets import selectors, services
@@ -36,12 +36,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "views": selectors.inbox_views(request.user),
         "saved_views": selectors.saved_views_for(request.user),
         "query": query.urlencode(),
-        "next_url": f"?{urlencode({**query.dict(), 'cursor': page.next_cursor})}" if page.next_cursor else "",
+        "next_url": _with_cursor(query, page.next_cursor),
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "channels": Channel.choices,
         "queues": Queue.objects.filter(is_active=True).order_by("name"),
-        "categories": Category.objects.filter(is_active=True).order_by("name"),
+        "categories": Category.objects.filter(is_active=True).select_related("parent").order_by("name"),
         "bulk_form": BulkActionForm(),
         "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
     }
@@ -49,12 +49,21 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _with_cursor(query, cursor: str | None) -> str:
+    """The next page's URL: every filter kept (multi-valued ones too), plus the cursor."""
+    if not cursor:
+        return ""
+    params = query.copy()
+    params["cursor"] = cursor
+    return f"?{params.urlencode()}"
+
+
 @console_user_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     form = BulkActionForm(request.POST)
-    back = request.POST.get("next") or reverse("console:inbox")
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("console:inbox")
     if not form.is_valid():
         for errors in form.errors.values():
@@ -64,8 +73,10 @@ def bulk(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     done, failed = 0, []
     for ticket_id in data["tickets"]:
+        label = f"#{ticket_id}"
         try:
             ticket = selectors.ticket_get_visible(request.user, pk=ticket_id)
+            label = ticket.reference
             if data["action"] == "assign_me":
                 services.ticket_assign(ticket=ticket, actor=request.user, assignee=request.user)
             elif data["action"] == "assign":
@@ -77,9 +88,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 services.ticket_update(ticket=ticket, actor=request.user, tags=[*current, data["tag"].strip()])
             done += 1
         except TicketError as error:
-            failed.append(f"{getattr(error, 'reference', '') or ticket_id}: {error.message}")
+            failed.append(f"{label}: {error.message}")
     if done:
-        messages.success(request, _("%(count)d tickets updated.") % {"count": done})
+        messages.success(
+            request, ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", done) % {"count": done}
+        )
     for line in failed:
         messages.error(request, line)
     return redirect(back)

@@ -85,32 +85,26 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         newer = selectors.message_list_for(request.user, ticket, after_seq=seen).filter(author_kind="customer")
         if newer.exists():
             # Don't answer blind: the customer wrote meanwhile. Keep the draft, show what's new, let them resend.
-            fresh = ReplyForm(initial={**data, "seen_seq": ticket.last_seq, "attachments": None})
-            fresh.add_error(None, _("The customer wrote again while you were typing. Read the new message, then send."))
-            return render_ticket(request, ticket, reply_form=_keep_text(fresh, data), status=409)
-    post = services.agent_reply_post if data["kind"] == "reply" else services.internal_note_post
+            again = ReplyForm(data={**request.POST.dict(), "seen_seq": ticket.last_seq})
+            again.is_valid()
+            again.add_error(None, _("The customer wrote again while you were typing. Read the new message, then send."))
+            return render_ticket(request, ticket, reply_form=again, status=409)
     try:
-        post(
+        services.ticket_respond(
             ticket=ticket,
             actor=request.user,
+            kind=data["kind"],
             body=data["body"],
             client_msg_id=data.get("client_msg_id") or None,
             attachments=request.FILES.getlist("attachments"),
+            then_status=data.get("then_status") or None,
+            canned_reply_id=data.get("canned_reply"),
         )
-        if data.get("canned_reply"):
-            services.canned_reply_used(reply_id=data["canned_reply"])
-        if data.get("then_status"):
-            services.ticket_change_status(ticket=ticket, actor=request.user, status=data["then_status"])
     except TicketError as error:
         form.add_error(error.field if error.field in form.fields else None, error.message)
         return render_ticket(request, ticket, reply_form=form, status=_status_for(error))
     messages.success(request, _("Reply sent.") if data["kind"] == "reply" else _("Note added."))
     return redirect("console:ticket", reference=ticket.reference)
-
-
-def _keep_text(form: ReplyForm, data: dict) -> ReplyForm:
-    form.initial.update({"body": data["body"], "kind": data["kind"], "client_msg_id": data.get("client_msg_id")})
-    return form
 
 
 def _status_for(error: TicketError) -> int:
@@ -136,19 +130,16 @@ def ticket_fields(request: HttpRequest, reference: str) -> HttpResponse:
         stale.add_error(None, form.non_field_errors()[0])
         return render_ticket(request, ticket, fields_form=stale, status=409)
     try:
-        services.ticket_update(
+        services.ticket_edit(
             ticket=ticket,
             actor=request.user,
+            status=data["status"],
             priority=data["priority"],
             category=data["category"],
             queue=data["queue"],
+            assignee=data["assignee"],
             tags=data["tags"],
         )
-        if data["assignee"] != ticket.assignee:
-            services.ticket_assign(ticket=ticket, actor=request.user, assignee=data["assignee"])
-        ticket.refresh_from_db()
-        if data["status"] != ticket.status:
-            services.ticket_change_status(ticket=ticket, actor=request.user, status=data["status"])
     except TicketError as error:
         ticket.refresh_from_db()
         retry = TicketFieldsForm(data={**request.POST.dict(), "version": ticket_version(ticket)})
