@@ -41,6 +41,12 @@
     };
   }
   function send(obj) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(obj)); }
+  // A dead network leaves a socket "open" for a long time: drop it at once, and come back at once.
+  window.addEventListener("offline", () => { if (socket) socket.close(); setStatus("offline"); });
+  window.addEventListener("online", () => {
+    retry = 0;
+    if (!socket || socket.readyState > 1) connect();
+  });
   window.CARDDESK.socket = { send, handlers, onOpen };
 
   /* ---------- shortcuts dialog ---------- */
@@ -158,7 +164,6 @@
     if (!reply) return;
     // Drafts survive reloads, crashes and failed submits.
     const draftKey = "carddesk.draft." + ticketId;
-    if (!body.value && localStorage.getItem(draftKey)) body.value = localStorage.getItem(draftKey);
     let typingSent = 0;
     let idle = null;
     body.addEventListener("input", () => {
@@ -168,7 +173,14 @@
       clearTimeout(idle);
       idle = setTimeout(() => { send({ type: "typing", ticket: ticketId, state: "stop" }); typingSent = 0; }, 5000);
     });
-    reply.addEventListener("submit", () => { localStorage.removeItem(draftKey); });
+    // The draft is dropped only once the server accepted it: the page after a successful send has a flash and
+    // no error in the reply form (see the check below), a failed send comes back with its text and an error.
+    if (sessionStorage.getItem("carddesk.sent") === draftKey && $(".flash-success") && !$(".error", reply)) {
+      localStorage.removeItem(draftKey);
+    }
+    sessionStorage.removeItem("carddesk.sent");
+    if (!body.value && localStorage.getItem(draftKey)) body.value = localStorage.getItem(draftKey);
+    reply.addEventListener("submit", () => { sessionStorage.setItem("carddesk.sent", draftKey); });
     body.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); reply.requestSubmit(); } });
 
     const kindInputs = $$("input[name=kind]", reply);
@@ -184,6 +196,10 @@
     // Canned replies: pick by shortcut or title, placeholders filled by the server from this ticket's context.
     const canned = $("#canned-search");
     if (canned) {
+      // Enter in the picker inserts the reply; it must never submit the half-written message.
+      canned.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") { e.preventDefault(); canned.dispatchEvent(new Event("change")); }
+      });
       canned.addEventListener("change", async () => {
         const option = $$("#canned-list option").find((o) => o.value === canned.value || o.textContent.startsWith(canned.value));
         if (!option) return;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.contrib import messages
@@ -19,7 +20,10 @@ from tickets.views.common import console_user_required, visible_ticket_or_404
 
 
 def ticket_version(ticket: Ticket) -> str:
-    return ticket.updated_at.isoformat()
+    """What the side panel shows, hashed: a new message is not a conflict, a changed field is."""
+    tags = sorted(t.name for t in ticket.tags.all())
+    state = [ticket.status, ticket.priority, ticket.category_id, ticket.queue_id, ticket.assignee_id, tags]
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 
 
 def fields_initial(ticket: Ticket) -> dict:
