@@ -13,7 +13,7 @@ from tests.integration.conftest import session_cookie_for
 from tickets import services
 
 
-async def _recv_until(ws, predicate, timeout: float = 5.0):
+async def _recv_until(ws, predicate, timeout: float = 10.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -51,7 +51,7 @@ def test_agents_get_message_events_and_see_each_other(asgi_server, shop, queue):
             typing = await _recv_until(a, lambda f: f.get("type") == "presence" and f.get("state") == "typing")
             assert typing and typing["user"] == bob.pk
             await sync_to_async(services.agent_reply_post)(ticket=ticket, actor=bob, body="已补发")
-            event = await _recv_until(a, lambda f: f.get("type") == "message.created")
+            event = await _recv_until(a, lambda f: f.get("type") == "message.created", timeout=15)
             assert event == {"type": "message.created", "ticket": ticket.pk, "seq": 2, "internal": False,
                              "author_kind": "agent"}  # fmt: skip
 
