@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpdesk.fields import EncryptedTextField
 from helpdesk.masking import mask_card_key
@@ -92,3 +93,56 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.last_event_id} {self.last_hash[:12]}"
+
+
+def _mask_outbox_body(value: str) -> str:
+    """Outbox bodies carry one-time links (tracking tokens): printed, they show the links' tokens hidden."""
+    import re
+
+    return re.sub(r"(/t/)[A-Za-z0-9_-]{8,}", r"\1****", value)
+
+
+class OutboxEmail(models.Model):
+    """An e-mail recorded in the transaction of the change that causes it, sent after commit (invariant 2).
+
+    `key` is the caller's stable idempotency key ("ticket-received:42"): enqueuing it twice stores one row,
+    and a row is sent at most once by the workers (row lock + status). The bodies are encrypted at rest
+    because they carry bearer links.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("e-mail status", "Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    to = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = EncryptedTextField(_("text body"), masker=_mask_outbox_body)
+    body_html = EncryptedTextField(_("HTML body"), blank=True, default="", masker=_mask_outbox_body)
+    template = models.CharField(_("template"), max_length=100)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        indexes = [
+            # The sweep's only question: which pending e-mails are due? (few rows: sent ones drop out)
+            models.Index(fields=["next_attempt_at"], name="outbox_email_due_idx", condition=models.Q(status="pending")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="sent", sent_at__isnull=False) | ~models.Q(status="sent"),
+                name="outbox_email_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.to}"

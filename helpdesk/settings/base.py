@@ -193,6 +193,7 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "helpdesk.tasks.audit_checkpoint", "schedule": 300.0},
+    "outbox-email-sweep": {"task": "helpdesk.tasks.outbox_email_sweep", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
@@ -202,6 +203,13 @@ CELERY_TIMEZONE = TIME_ZONE
 DEMO_DATA_ALLOWED = False
 TICKET_REOPEN_DAYS = env.int("TICKET_REOPEN_DAYS", default=7)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# Absolute links in e-mails (tracking, satisfaction); production must set it to the public https URL.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+TICKET_TRACKING_DAYS = env.int("TICKET_TRACKING_DAYS", default=30)
+CSAT_UPDATE_DAYS = env.int("CSAT_UPDATE_DAYS", default=7)
+OUTBOX_EMAIL_MAX_ATTEMPTS = env.int("OUTBOX_EMAIL_MAX_ATTEMPTS", default=8)
+# (requests, seconds) per client IP / e-mail address on the public contact and new-link forms.
+HELP_CONTACT_RATE_LIMITS = {"ip": (5, 600), "email": (3, 600), "link_ip": (5, 600)}
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from helpdesk.settings.base import *  # noqa: F403
 from helpdesk.settings.base import database_settings, env, redis_settings
 
-REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS"]
+REQUIRED = ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "PUBLIC_BASE_URL"]
 _missing = [name for name in REQUIRED if not env.str(name, default="")]
 if _missing:
     raise ImproperlyConfigured("Production settings need these environment variables: " + ", ".join(_missing))

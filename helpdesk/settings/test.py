@@ -35,3 +35,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 DEMO_DATA_ALLOWED = True
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing directory
+
+# Tests read English by default; tests/test_i18n.py checks the Chinese catalogue explicitly.
+LANGUAGE_CODE = "en"

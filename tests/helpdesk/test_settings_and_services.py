@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     "ALLOWED_HOSTS": "desk.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://desk.example.com",
+    "PUBLIC_BASE_URL": "https://desk.example.com",
 }
 
 

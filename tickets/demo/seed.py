@@ -19,6 +19,7 @@ from tickets.demo import dataset, threads
 from tickets.demo.catalog import DEMO_PREFIX, QUEUES, SHOPS, STAFF
 from tickets.demo.setup import Cast, ensure_organisation
 from tickets.models import CannedReply, Category, Customer, Message, Order, Queue, Ticket
+from tickets.services.notifications import notifications_suppressed
 
 SEED = 2026
 
@@ -130,7 +131,8 @@ def seed_demo(*, password: str) -> SeedResult:
     started = time.perf_counter()
     rng = random.Random(SEED)  # noqa: S311 (demo content, not security)
     roles_sync()
-    with context.bound(actor_label="seed_demo"), transaction.atomic():
+    # Demo conversations are not real customers: record no e-mails for their replies and solves.
+    with context.bound(actor_label="seed_demo"), notifications_suppressed(), transaction.atomic():
         cast = ensure_organisation(password=password)
         seeded = not _demo_tickets().exists()
         if seeded:

@@ -1,3 +1,4 @@
+from tickets.models.csat import CsatResponse
 from tickets.models.customers import Customer, CustomerTier, DeliveryStatus, Order, PaymentStatus
 from tickets.models.organisation import AgentProfile, Category, Presence, Queue, Tag
 from tickets.models.tickets import (
@@ -10,6 +11,7 @@ from tickets.models.tickets import (
     Status,
     Ticket,
 )
+from tickets.models.tracking import TrackingToken
 from tickets.models.views import SavedView
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "CannedReply",
     "Category",
     "Channel",
+    "CsatResponse",
     "Customer",
     "CustomerTier",
     "DeliveryStatus",
@@ -32,4 +35,5 @@ __all__ = [
     "Status",
     "Tag",
     "Ticket",
+    "TrackingToken",
 ]

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpdesk.fields import EncryptedTextField
 from helpdesk.masking import mask_card_keys, mask_phone
@@ -59,7 +60,7 @@ class PaymentStatus(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("delivery status", "Pending")
     DELIVERED = "delivered", _("Delivered")
     PARTIAL = "partial", _("Partially delivered")
     FAILED = "failed", _("Failed")

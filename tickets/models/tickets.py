@@ -3,6 +3,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpdesk.models import Shop, TimeStampedModel
 from tickets.models.customers import Customer, Order
@@ -27,7 +28,7 @@ class Priority(models.TextChoices):
 
 class Channel(models.TextChoices):
     WEB = "web", _("Web form")
-    EMAIL = "email", _("E-mail")
+    EMAIL = "email", pgettext_lazy("channel", "E-mail")
     CHAT = "chat", _("Live chat")
     API = "api", _("API")
     PLUGIN = "plugin", _("Plug-in")

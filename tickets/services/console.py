@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from helpdesk.audit import audit_record
 from tickets.errors import InvalidInput, NotAllowed, NotVisible
@@ -22,9 +23,9 @@ from tickets.services.tickets import ticket_assign, ticket_change_status, ticket
 def saved_view_create(*, actor: AbstractBaseUser, name: str, query: str, shared: bool = False) -> SavedView:
     name = name.strip()
     if not name:
-        raise InvalidInput("Give the view a name.", field="name")
+        raise InvalidInput(_("Give the view a name."), field="name")
     if shared and not TicketPolicy.scope(actor).is_supervisor:
-        raise NotAllowed("Only supervisors share views.")
+        raise NotAllowed(_("Only supervisors share views."))
     view, _created = SavedView.objects.update_or_create(
         owner=actor, name=name[:80], defaults={"query": query[:1000], "shared": shared}
     )
@@ -36,7 +37,7 @@ def saved_view_create(*, actor: AbstractBaseUser, name: str, query: str, shared:
 def saved_view_delete(*, actor: AbstractBaseUser, view_id: int) -> None:
     view = SavedView.objects.filter(pk=view_id, owner=actor).first()
     if view is None:
-        raise NotVisible("No such view.")
+        raise NotVisible(_("No such view."))
     audit_record(actor=actor, action="saved_view.delete", obj=view, changes={"name": view.name})
     view.delete()
 

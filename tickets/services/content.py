@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import nh3
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 from helpdesk.masking import mask_text
 from tickets.errors import InvalidInput
@@ -34,15 +35,17 @@ ALLOWED_TYPES = {
 def render_body(body: str, *, fmt: str = "text", known_secrets: Iterable[str] = ()) -> str:
     """Turn user input into safe stored HTML; card keys and phone numbers are masked before storing."""
     if body is None or not body.strip():
-        raise InvalidInput("The message is empty.", field="body")
+        raise InvalidInput(_("The message is empty."), field="body")
     if len(body) > MAX_BODY_CHARS:
-        raise InvalidInput(f"The message is longer than {MAX_BODY_CHARS} characters.", field="body")
+        raise InvalidInput(
+            _("The message is longer than %(limit)s characters.") % {"limit": MAX_BODY_CHARS}, field="body"
+        )
     if fmt == "html":
         cleaned = nh3.clean(body, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel="noopener noreferrer")
     elif fmt == "text":
         cleaned = "<br>".join(html.escape(line) for line in body.strip().splitlines())
     else:
-        raise InvalidInput(f"Unknown body format {fmt!r}.", field="format")
+        raise InvalidInput(_("Unknown body format %(format)s.") % {"format": repr(fmt)}, field="format")
     return mask_text(cleaned, known_secrets)
 
 
@@ -69,10 +72,16 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
     size = upload.size or 0
     if size > settings.ATTACHMENT_MAX_BYTES:
         limit_mb = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise InvalidInput(f"{name} is larger than {limit_mb} MB.", field="attachments")
+        raise InvalidInput(
+            _("%(name)s is larger than %(limit)s MB.") % {"name": name, "limit": limit_mb}, field="attachments"
+        )
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
     if content_type not in ALLOWED_TYPES:
-        raise InvalidInput(f"{name}: files of type {content_type or 'unknown'} are not accepted.", field="attachments")
+        raise InvalidInput(
+            _("%(name)s: files of type %(type)s are not accepted.")
+            % {"name": name, "type": content_type or _("unknown")},
+            field="attachments",
+        )
     digest = hashlib.sha256()
     head = b""
     for chunk in upload.chunks():
@@ -82,7 +91,9 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
     upload.seek(0)
     signatures = ALLOWED_TYPES[content_type]
     if signatures and not any(head.startswith(sig) for sig in signatures):
-        raise InvalidInput(f"{name} is not a valid {content_type} file.", field="attachments")
+        raise InvalidInput(
+            _("%(name)s is not a valid %(type)s file.") % {"name": name, "type": content_type}, field="attachments"
+        )
     if content_type == "text/plain" and b"\x00" in head:
-        raise InvalidInput(f"{name} is not a text file.", field="attachments")
+        raise InvalidInput(_("%(name)s is not a text file.") % {"name": name}, field="attachments")
     return CheckedUpload(upload, name, content_type, size, digest.hexdigest())

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from helpdesk.audit import audit_record
 from helpdesk.crypto import get_cipher
@@ -145,9 +146,9 @@ def order_upsert(
     """Create or refresh the shop's snapshot of an order; card keys are encrypted, the raw payload scrubbed."""
     order_no = (order_no or "").strip()
     if not order_no or len(order_no) > 64:
-        raise InvalidInput("Order numbers are 1 to 64 characters.", field="order_no")
+        raise InvalidInput(_("Order numbers are 1 to 64 characters."), field="order_no")
     if customer is not None and customer.shop_id != shop.pk:
-        raise InvalidInput("The customer belongs to another shop.", field="customer")
+        raise InvalidInput(_("The customer belongs to another shop."), field="customer")
     values: dict[str, Any] = {
         "customer": customer,
         "product": product,

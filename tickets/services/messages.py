@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from helpdesk import realtime
 from helpdesk.audit import audit_record
@@ -18,6 +19,7 @@ from tickets.locks import lock_ticket
 from tickets.models import Attachment, AuthorKind, Message, Status, Ticket
 from tickets.permissions import TicketPolicy
 from tickets.services.content import check_upload, render_body
+from tickets.services.notifications import agent_reply_notify
 
 
 @dataclass(frozen=True)
@@ -117,10 +119,10 @@ def customer_message_post(
     ticket = lock_ticket(ticket.pk)
     now = timezone.now()
     if ticket.status == Status.CLOSED or ticket.merged_into_id:
-        raise TicketClosed("This ticket is closed; please open a new one.")
+        raise TicketClosed(_("This ticket is closed; please open a new one."))
     reopen_window = timezone.timedelta(days=settings.TICKET_REOPEN_DAYS)
     if ticket.status == Status.SOLVED and ticket.solved_at and now - ticket.solved_at > reopen_window:
-        raise TicketClosed("This ticket was solved too long ago to reopen; please open a new one.")
+        raise TicketClosed(_("This ticket was solved too long ago to reopen; please open a new one."))
     result = _append(
         ticket,
         kind=AuthorKind.CUSTOMER,
@@ -164,7 +166,7 @@ def agent_reply_post(
     _require(TicketPolicy.can_reply(actor, ticket), actor, ticket)
     ticket = lock_ticket(ticket.pk)
     if ticket.status == Status.CLOSED or ticket.merged_into_id:
-        raise TicketClosed("This ticket is closed.")
+        raise TicketClosed(_("This ticket is closed."))
     result = _append(
         ticket,
         kind=AuthorKind.AGENT,
@@ -193,6 +195,7 @@ def agent_reply_post(
     ticket.save(update_fields=fields)
     audit_record(actor=actor, action="ticket.reply", obj=ticket, changes=changes)
     _broadcast_message(ticket, result.message)
+    agent_reply_notify(ticket=ticket, message=result.message)
     return result
 
 
@@ -252,5 +255,5 @@ def _require(allowed: bool, actor: AbstractBaseUser | None, ticket: Ticket) -> N
     if allowed:
         return
     if actor is not None and TicketPolicy.can_view(actor, ticket):
-        raise NotAllowed("You may not do this on this ticket.")
+        raise NotAllowed(_("You may not do this on this ticket."))
     raise NotVisible("No such ticket.")

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from helpdesk import realtime
 from helpdesk.audit import audit_record
@@ -18,6 +19,7 @@ from tickets.locks import lock_ticket, lock_tickets
 from tickets.models import Category, Channel, Customer, Message, Order, Priority, Queue, Status, Tag, Ticket
 from tickets.permissions import TicketPolicy
 from tickets.services.messages import PostResult, _append, _require, system_message_append
+from tickets.services.notifications import ticket_status_notify
 
 # new → open ⇄ pending/on_hold → solved → closed; a customer reply reopens solved (messages.py).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -71,17 +73,17 @@ def ticket_create(
     """
     subject = (subject or "").strip()
     if not subject:
-        raise InvalidInput("A subject is required.", field="subject")
+        raise InvalidInput(_("A subject is required."), field="subject")
     if len(subject) > 200:
-        raise InvalidInput("The subject is longer than 200 characters.", field="subject")
+        raise InvalidInput(_("The subject is longer than 200 characters."), field="subject")
     if channel not in Channel.values:
-        raise InvalidInput(f"Unknown channel {channel!r}.", field="channel")
+        raise InvalidInput(_("Unknown channel %(channel)s.") % {"channel": repr(channel)}, field="channel")
     if priority not in Priority.values:
-        raise InvalidInput(f"Unknown priority {priority!r}.", field="priority")
+        raise InvalidInput(_("Unknown priority %(priority)s.") % {"priority": repr(priority)}, field="priority")
     if customer.shop_id != shop.pk:
-        raise InvalidInput("The customer belongs to another shop.", field="customer")
+        raise InvalidInput(_("The customer belongs to another shop."), field="customer")
     if order is not None and order.shop_id != shop.pk:
-        raise InvalidInput("The order belongs to another shop.", field="order_no")
+        raise InvalidInput(_("The order belongs to another shop."), field="order_no")
     if queue is None and category is not None and category.default_queue_id:
         queue = category.default_queue
     ticket = Ticket.objects.create(
@@ -147,7 +149,7 @@ def ticket_assign(*, ticket: Ticket, actor: AbstractBaseUser | None, assignee: A
         _require(TicketPolicy.can_assign(actor, ticket), actor, ticket)
     ticket = lock_ticket(ticket.pk)
     if assignee is not None and not TicketPolicy.can_work(assignee, ticket):
-        raise NotAllowed(f"{assignee.get_username()} does not work this ticket's queue.")
+        raise NotAllowed(_("%(agent)s does not work this ticket's queue.") % {"agent": assignee.get_username()})
     if ticket.assignee_id == (assignee.pk if assignee else None):
         return ticket
     changes: dict[str, list] = {"assignee": [ticket.assignee_id, assignee.pk if assignee else None]}
@@ -167,7 +169,7 @@ def ticket_assign(*, ticket: Ticket, actor: AbstractBaseUser | None, assignee: A
 def ticket_change_status(*, ticket: Ticket, actor: AbstractBaseUser | None, status: str) -> Ticket:
     """Move along the allowed transitions; solved/closed stamp their times, reopening clears solved_at."""
     if status not in Status.values:
-        raise InvalidInput(f"Unknown status {status!r}.", field="status")
+        raise InvalidInput(_("Unknown status %(status)s.") % {"status": repr(status)}, field="status")
     if actor is not None:
         _require(TicketPolicy.can_change_status(actor, ticket, status), actor, ticket)
     ticket = lock_ticket(ticket.pk)
@@ -175,11 +177,12 @@ def ticket_change_status(*, ticket: Ticket, actor: AbstractBaseUser | None, stat
         return ticket
     if status not in TRANSITIONS[ticket.status]:
         raise InvalidTransition(
-            f"The status cannot change from {Status(ticket.status).label} to {Status(status).label}.",
+            _("The status cannot change from %(old)s to %(new)s.")
+            % {"old": Status(ticket.status).label, "new": Status(status).label},
             field="status",
         )
     if ticket.merged_into_id:
-        raise InvalidTransition("A merged ticket stays closed.", field="status")
+        raise InvalidTransition(_("A merged ticket stays closed."), field="status")
     before = ticket.status
     ticket.status = status
     fields = ["status", "updated_at"]
@@ -196,6 +199,7 @@ def ticket_change_status(*, ticket: Ticket, actor: AbstractBaseUser | None, stat
     ticket.save(update_fields=fields)
     audit_record(actor=actor, action="ticket.status", obj=ticket, changes={"status": [before, status]})
     _ticket_event(ticket, "ticket.status_changed")
+    ticket_status_notify(ticket=ticket, before=before)
     return ticket
 
 
@@ -221,18 +225,18 @@ def ticket_update(
     fields: list[str] = []
     if priority is not _UNSET and priority != ticket.priority:
         if priority not in Priority.values:
-            raise InvalidInput(f"Unknown priority {priority!r}.", field="priority")
+            raise InvalidInput(_("Unknown priority %(priority)s.") % {"priority": repr(priority)}, field="priority")
         changes["priority"] = [ticket.priority, priority]
         ticket.priority = priority
         fields.append("priority")
     if subject is not _UNSET and subject.strip() != ticket.subject:
         if not subject.strip() or len(subject.strip()) > 200:
-            raise InvalidInput("The subject must be 1 to 200 characters.", field="subject")
+            raise InvalidInput(_("The subject must be 1 to 200 characters."), field="subject")
         changes["subject"] = [ticket.subject, subject.strip()]
         ticket.subject = subject.strip()
         fields.append("subject")
     if queue is not _UNSET and queue is not None and queue.shop_id not in (None, ticket.shop_id):
-        raise InvalidInput("That queue serves another shop.", field="queue")
+        raise InvalidInput(_("That queue serves another shop."), field="queue")
     for name, value in (("category", category), ("queue", queue)):
         if value is _UNSET:
             continue
@@ -261,17 +265,17 @@ def ticket_update(
 def ticket_merge(*, source: Ticket, target: Ticket, actor: AbstractBaseUser | None) -> Ticket:
     """Move the source's thread into the target (after its messages, in order) and close the source."""
     if source.pk == target.pk:
-        raise InvalidInput("A ticket cannot be merged into itself.", field="target")
+        raise InvalidInput(_("A ticket cannot be merged into itself."), field="target")
     if actor is not None:
         _require(TicketPolicy.can_merge(actor, source, target), actor, source)
     locked = lock_tickets(source.pk, target.pk)
     source, target = locked[source.pk], locked[target.pk]
     if source.shop_id != target.shop_id:
-        raise InvalidInput("Tickets of different shops cannot be merged.", field="target")
+        raise InvalidInput(_("Tickets of different shops cannot be merged."), field="target")
     if source.merged_into_id or target.merged_into_id:
-        raise InvalidTransition("One of these tickets was already merged.", field="target")
+        raise InvalidTransition(_("One of these tickets was already merged."), field="target")
     if target.status == Status.CLOSED:
-        raise InvalidTransition("Cannot merge into a closed ticket.", field="target")
+        raise InvalidTransition(_("Cannot merge into a closed ticket."), field="target")
     taken = set(
         Message.objects.filter(ticket=target, client_msg_id__isnull=False).values_list("client_msg_id", flat=True)
     )

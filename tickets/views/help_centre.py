@@ -214,7 +214,7 @@ def contact_done(request: HttpRequest) -> HttpResponse:
         "help/contact_done.html",
         {"submission": submission, "tracking_link": tracking_link, "kb_log_ids": submission.get("kb_log_ids") or []},
     )
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -263,14 +263,17 @@ def _access(request: HttpRequest, token: str | None = None, reference: str | Non
 
 def _not_found(request: HttpRequest) -> HttpResponse:
     response = render(request, "help/link_expired.html", {"form": LinkRequestForm()}, status=404)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """Pages behind a bearer link: not cached by proxies, and the link never leaks through a Referer."""
+    """Pages behind a bearer link: not cached by proxies, and the link never leaks to another site in a Referer.
+
+    (same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on this page's form posts,
+    which Django's CSRF check rightly refuses.)"""
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -21,7 +21,7 @@ from tickets.views.common import console_user_required, visible_ticket_or_404
 
 def ticket_version(ticket: Ticket) -> str:
     """What the side panel shows, hashed: a new message is not a conflict, a changed field is."""
-    tags = sorted(t.name for t in ticket.tags.all())
+    tags = sorted(t.name for t in ticket.tags.all()) if ticket.pk else []
     state = [ticket.status, ticket.priority, ticket.category_id, ticket.queue_id, ticket.assignee_id, tags]
     return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 

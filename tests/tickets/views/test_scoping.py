@@ -10,6 +10,7 @@ from tests.factories import make_customer, make_merchant, make_ticket, make_user
 from tests.tickets.views.support import row_ids, view_counts
 from tickets import services
 from tickets.models import CannedReply, Message, Ticket
+from tickets.views.ticket import ticket_version
 
 INBOX = reverse("console:inbox")
 
@@ -49,7 +50,7 @@ def _endpoints(ticket: Ticket, canned: CannedReply) -> list[tuple[str, str, dict
         (
             "post",
             reverse("console:ticket-fields", args=[ref]),
-            {"status": "solved", "priority": "urgent", "tags": "x", "version": ticket.updated_at.isoformat()},
+            {"status": "solved", "priority": "urgent", "tags": "x", "version": ticket_version(ticket)},
         ),
         ("post", reverse("console:ticket-merge", args=[ref]), {"target": ref}),
         ("post", reverse("console:ticket-reveal", args=[ref]), {}),
