@@ -207,6 +207,7 @@ def up() -> int:
     if os.environ.get("DEMO", "1") != "0":
         say("loading demo data (skipped when already present)")
         manage("seed_demo")
+        manage("seed_kb")
 
     stopping = False
 

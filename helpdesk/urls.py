@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/kb/", include("knowledge.api.urls")),
     path("api/v1/", include("tickets.api.urls")),
     path("console/", include("tickets.urls")),
     path("help/", include("helpdesk.help_urls")),

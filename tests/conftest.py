@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from helpdesk import context
 
@@ -8,6 +9,18 @@ def _request_context():
     """Every test runs as one request: audit events get a request id like production ones."""
     with context.bound(request_id="test-request-0001", ip="127.0.0.1"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """Each test starts in the default language (English under settings.test).
+
+    A request through the test client activates its language in this thread and nothing deactivates it, so
+    without this a service call in a later test would speak whatever language an earlier request asked for.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
