@@ -126,6 +126,10 @@ class SuggestApi(APIView):
             empty = {"results_lang": language, "results": [], "did_you_mean": None, "log_id": None, "log_token": None}
             return Response({**body, **empty})
         payload = _suggestions(query, normalised, language, shop, values["limit"])
+        if request.user.is_authenticated and request.user.is_staff:
+            # Agents looking up a link for a reply are not customer demand: keep them out of the search log.
+            return Response({**body, **{k: payload[k] for k in ("results_lang", "results", "did_you_mean")},
+                             "log_id": None, "log_token": None})  # fmt: skip
         log = services.search_log_record(
             query=query,
             language=language,

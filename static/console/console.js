@@ -215,6 +215,44 @@
       });
     }
 
+    // Knowledge-base links: search as you type, pick a title, the article's address goes into the reply.
+    const kb = $("#kb-search");
+    if (kb) {
+      const list = $("#kb-list");
+      const found = new Map();
+      let timer = null;
+      kb.addEventListener("input", () => {
+        clearTimeout(timer);
+        const q = kb.value.trim();
+        if (found.has(q) || q.length < 2) return;
+        timer = setTimeout(async () => {
+          const params = new URLSearchParams({ q, lang: kb.dataset.lang, shop: kb.dataset.shop, limit: "6" });
+          const res = await fetch(kb.dataset.suggestUrl + "?" + params, { credentials: "same-origin" });
+          if (!res.ok) return;
+          const data = await res.json();
+          list.innerHTML = "";
+          data.results.forEach((a) => {
+            found.set(a.title, a);
+            const option = document.createElement("option");
+            option.value = a.title;
+            list.appendChild(option);
+          });
+        }, 250);
+      });
+      const insertArticle = () => {
+        const article = found.get(kb.value);
+        if (!article) return;
+        const text = article.title + "\n" + new URL(article.url, location.origin).href;
+        const start = body.selectionStart ?? body.value.length;
+        body.value = body.value.slice(0, start) + text + body.value.slice(body.selectionEnd ?? start);
+        localStorage.setItem(draftKey, body.value);
+        kb.value = "";
+        body.focus();
+      };
+      kb.addEventListener("change", insertArticle);
+      kb.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); insertArticle(); } });
+    }
+
     const reveal = $("#reveal");
     if (reveal) {
       reveal.addEventListener("click", async () => {

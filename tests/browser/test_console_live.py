@@ -270,3 +270,18 @@ def test_enter_in_the_canned_reply_search_inserts_and_does_not_send(asgi_server,
     page.wait_for_timeout(300)
     assert posts == [], "pressing Enter in the canned-reply search sent the reply"
     expect(page.locator("#thread article[data-seq]")).to_have_count(1)
+
+
+def test_agent_inserts_a_knowledge_base_link_into_the_reply(asgi_server, desk, new_context):
+    """The reply box's article picker searches the KB as the agent types and inserts the article's address."""
+    from tests.knowledge.conftest import make_article
+
+    article = off_loop(make_article, "Card key invalid or already used", "Check the region first.", language="en")
+    page = agent_page(new_context, asgi_server, "agent-a", f"/console/t/{desk.ticket.reference}/")
+    page.locator("#kb-search").press_sequentially("card key inva", delay=30)
+    expect(page.locator("#kb-list option")).to_have_count(1)
+    page.fill("#kb-search", article.title)
+    page.locator("#kb-search").dispatch_event("change")
+    value = page.locator("#id_body").input_value()
+    assert value.startswith(article.title + "\n" + asgi_server.url + "/help/")
+    assert article.slug in value

@@ -120,3 +120,18 @@ def test_a_contact_form_query_subject_plus_description_with_a_blank_shop(client,
     assert response.status_code == 200
     assert response.json()["results"][0]["title"] == "充值失败怎么办"
     assert len(SearchLog.objects.get().query) == 200
+
+
+@pytest.mark.django_db
+def test_agents_looking_up_links_are_not_logged_as_customer_searches(client, agent):
+    """The console's article-link picker uses the same endpoint; desk staff must not skew the search report."""
+    from knowledge.models import SearchLog
+    from tests.knowledge.conftest import make_article
+
+    make_article("卡密无效或提示已被使用怎么办", "卡密无效时请先核对区服。")
+    client.force_login(agent)
+    response = client.get("/api/v1/kb/suggest", {"q": "卡密无效", "lang": "zh-hans"})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["title"] == "卡密无效或提示已被使用怎么办"
+    assert response.json()["log_id"] is None
+    assert not SearchLog.objects.exists()
