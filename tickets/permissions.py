@@ -17,7 +17,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from helpdesk.models import Shop
 from helpdesk.roles import Role, user_roles
-from tickets.models import Queue, Status, Ticket
+from tickets.models import Customer, Queue, Status, Ticket
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -32,6 +32,7 @@ class Scope:
     shop_ids: frozenset[int]
     granted_ticket_ids: frozenset[int]
     user_id: int | None
+    customer_ids: frozenset[int] = frozenset()
 
 
 _EMPTY = Scope(frozenset(), False, frozenset(), frozenset(), frozenset(), None)
@@ -61,12 +62,9 @@ class TicketPolicy:
                 user, "helpdesk.access_shop", klass=Shop, accept_global_perms=False, with_superuser=False
             ).values_list("id", flat=True)
         )
-        granted = frozenset(
-            get_objects_for_user(
-                user, "tickets.view_ticket", klass=Ticket, accept_global_perms=False, with_superuser=False
-            ).values_list("id", flat=True)
-        )
-        scope = Scope(roles, is_supervisor, queue_ids, shop_ids, granted, user.pk)
+        granted = _ticket_grants(user)
+        customer_ids = frozenset(Customer.objects.filter(user_id=user.pk).values_list("id", flat=True))
+        scope = Scope(roles, is_supervisor, queue_ids, shop_ids, granted, user.pk, customer_ids)
         user._carddesk_scope = scope
         return scope
 
@@ -86,7 +84,10 @@ class TicketPolicy:
             return None
         if scope.user_id is None:
             return Q(pk__in=[])
-        q = Q(assignee_id=scope.user_id) | Q(customer__user_id=scope.user_id)
+        # Plain foreign keys only (no join): the planner can use an index for each branch.
+        q = Q(assignee_id=scope.user_id)
+        if scope.customer_ids:
+            q |= Q(customer_id__in=scope.customer_ids)
         if scope.queue_ids:
             q |= Q(queue_id__in=scope.queue_ids)
         if scope.shop_ids:
@@ -192,10 +193,26 @@ class TicketPolicy:
 
     @staticmethod
     def _is_own_customer_ticket(scope: Scope, ticket: Ticket) -> bool:
-        if scope.user_id is None:
-            return False
-        customer = ticket.customer  # select_related by selectors
-        return customer.user_id is not None and customer.user_id == scope.user_id
+        return scope.user_id is not None and ticket.customer_id in scope.customer_ids
+
+
+def _ticket_grants(user) -> frozenset[int]:
+    """Per-ticket `view_ticket` grants (exceptions), read straight from guardian's tables by user and group.
+
+    guardian's get_objects_for_user joins the ticket table for this (~100 ms at 1M tickets); the grant rows
+    alone are a few indexed rows.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    ct = ContentType.objects.get_for_model(Ticket)
+    direct = UserObjectPermission.objects.filter(
+        user_id=user.pk, content_type=ct, permission__codename="view_ticket"
+    ).values_list("object_pk", flat=True)
+    via_group = GroupObjectPermission.objects.filter(
+        group__user=user, content_type=ct, permission__codename="view_ticket"
+    ).values_list("object_pk", flat=True)
+    return frozenset(int(pk) for pk in direct.union(via_group))
 
 
 class ShopPolicy:

@@ -45,7 +45,10 @@ class Customer(TimeStampedModel):
                 name="customer_external_id_per_shop",
             ),
         ]
-        indexes = [models.Index(fields=["shop", "email"], name="customer_shop_email_idx")]
+        indexes = [
+            models.Index(fields=["shop", "email"], name="customer_shop_email_idx"),
+            models.Index(fields=["email"], name="customer_email_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.external_id or f"#{self.pk}"
@@ -97,7 +100,10 @@ class Order(TimeStampedModel):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         constraints = [models.UniqueConstraint(fields=["shop", "order_no"], name="order_no_per_shop")]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="order_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="order_customer_idx"),
+            models.Index(fields=["order_no"], name="order_no_idx"),  # console search across shops
+        ]
 
     def __str__(self) -> str:
         return self.order_no

@@ -35,6 +35,9 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
+UNSOLVED_Q = models.Q(status__in=["new", "open", "pending", "on_hold"])
+
+
 class Ticket(TimeStampedModel):
     """Every conversation, whatever its channel, so all channels share one queue and one history."""
 
@@ -92,6 +95,14 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_idx"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
+            # The inbox views: unsolved work by queue, by assignee, overall; newest activity first.
+            models.Index(
+                fields=["queue", "-updated_at", "-id"], name="ticket_unsolved_queue_idx", condition=UNSOLVED_Q
+            ),
+            models.Index(
+                fields=["assignee", "-updated_at", "-id"], name="ticket_unsolved_assignee_idx", condition=UNSOLVED_Q
+            ),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_unsolved_idx", condition=UNSOLVED_Q),
             # Console search: substring match on subjects, Chinese and English alike (pg_trgm).
             GinIndex(OpClass(Upper("subject"), name="gin_trgm_ops"), name="ticket_subject_trgm"),
         ]
