@@ -200,7 +200,10 @@ def inbox_page(user: User, filters: InboxFilters, *, cursor: str = "", limit: in
     if position is not None:
         value, pk = position
         op = "lt" if desc else "gt"
-        qs = qs.filter(Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk}))
+        # The redundant `<=` bound lets PostgreSQL seek the index to the cursor instead of filtering from the top.
+        qs = qs.filter(**{f"{field_name}__{op}e": value}).filter(
+            Q(**{f"{field_name}__{op}": value}) | Q(**{field_name: value, f"pk__{op}": pk})
+        )
     order = [f"-{field_name}", "-pk"] if desc else [field_name, "pk"]
     rows = list(
         qs.select_related("customer", "queue", "assignee", "category", "order")
