@@ -24,13 +24,22 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._db import connect, database_config, dedicated_database_url
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DEFAULT_NAME = "carddesk_bench"
 MARKER = "carddesk-bench"
 REFUSED_NAMES = {"carddesk", "postgres", "template0", "template1"}
+
+
+def bench_database_url() -> str:
+    return dedicated_database_url(DEFAULT_NAME, REFUSED_NAMES, "it truncates what it seeds")
+
+
 EXPLAIN_FILE = BENCH / "console_inbox-last-explain.txt"
 RESULTS_FILE = BENCH / "console_inbox-last-results.json"
 NEXT_LINK = re.compile(r'href="([^"]+)" rel="next"')
@@ -57,47 +66,12 @@ def parse_args() -> argparse.Namespace:
 # --- the dedicated database ---------------------------------------------------------------------------------
 
 
-def bench_database_url() -> str:
-    """DATABASE_URL with the default database name filled in; refuses names that belong to real installs."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        raise SystemExit(
-            "Set DATABASE_URL to the PostgreSQL server and a dedicated database, e.g.\n"
-            f"  DATABASE_URL=postgres://postgres@127.0.0.1:5432/{DEFAULT_NAME}\n"
-            "(the bench refuses the embedded development database: it truncates what it seeds)."
-        )
-    parts = urlsplit(url)
-    if parts.path in ("", "/"):
-        url = urlunsplit(parts._replace(path=f"/{DEFAULT_NAME}"))
-    name = database_config(url)["NAME"]
-    if name in REFUSED_NAMES or name.startswith("test_"):
-        raise SystemExit(f"Refusing to run against database {name!r}: use a dedicated one such as {DEFAULT_NAME}.")
-    os.environ["DATABASE_URL"] = url
-    return url
-
-
-def database_config(url: str) -> dict:
-    import environ
-
-    return environ.Env.db_url_config(url)
-
-
-def _connect(url: str, dbname: str):
-    import psycopg
-
-    cfg = database_config(url)
-    kwargs = {"dbname": dbname, "user": cfg.get("USER") or None, "password": cfg.get("PASSWORD") or None}
-    kwargs["host"] = cfg.get("HOST") or cfg.get("OPTIONS", {}).get("host") or None
-    kwargs["port"] = cfg.get("PORT") or None
-    return psycopg.connect(**{k: v for k, v in kwargs.items() if v}, autocommit=True)
-
-
 def database_marker(url: str) -> str | None:
     """Create the database if it is missing; return its comment (the bench's marker) or None."""
     from psycopg import sql
 
     name = database_config(url)["NAME"]
-    with _connect(url, "postgres") as conn:
+    with connect(url, "postgres") as conn:
         row = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
@@ -113,7 +87,7 @@ def set_marker(url: str, state: str) -> None:
     from psycopg import sql
 
     name = database_config(url)["NAME"]
-    with _connect(url, "postgres") as conn:
+    with connect(url, "postgres") as conn:
         comment = sql.Literal(f"{MARKER} {state}")
         conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), comment))
 
@@ -121,7 +95,7 @@ def set_marker(url: str, state: str) -> None:
 def check_is_bench_database(url: str, marker: str | None) -> None:
     """Refuse a database holding tickets (or users) that the bench did not create."""
     name = database_config(url)["NAME"]
-    with _connect(url, name) as conn:
+    with connect(url, name) as conn:
         has_tables = conn.execute("SELECT to_regclass('tickets_ticket') IS NOT NULL").fetchone()[0]
         foreign = tickets = users = 0
         if has_tables:

@@ -36,13 +36,21 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._db import connect, database_config, dedicated_database_url
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DEFAULT_NAME = "carddesk_kbbench"
 MARKER = "carddesk-kbbench"
 REFUSED_NAMES = {"carddesk", "postgres", "template0", "template1"}
+
+
+def bench_database_url() -> str:
+    return dedicated_database_url(DEFAULT_NAME, REFUSED_NAMES, "it truncates the knowledge tables")
+
+
 RESULTS_FILE = BENCH / "kb_search-last-results.json"
 BENCH_CATEGORY_PREFIX = "kbbench-"
 VOCABULARY_SIZE = 80_000  # distinct KbWord rows
@@ -63,48 +71,10 @@ def parse_args() -> argparse.Namespace:
 # --- the dedicated database ---------------------------------------------------------------------------------
 
 
-def database_config(url: str) -> dict:
-    import environ
-
-    return environ.Env.db_url_config(url)
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        raise SystemExit(
-            "Set DATABASE_URL to the PostgreSQL server and a dedicated database, e.g.\n"
-            f"  DATABASE_URL=postgres://postgres@127.0.0.1:5432/{DEFAULT_NAME}\n"
-            "(the bench refuses the development database: it truncates the knowledge tables)."
-        )
-    parts = urlsplit(url)
-    if parts.path in ("", "/"):
-        url = urlunsplit(parts._replace(path=f"/{DEFAULT_NAME}"))
-    name = database_config(url)["NAME"]
-    if name in REFUSED_NAMES or name.startswith("test_"):
-        raise SystemExit(f"Refusing to run against database {name!r}: use a dedicated one such as {DEFAULT_NAME}.")
-    os.environ["DATABASE_URL"] = url
-    return url
-
-
-def _connect(url: str, dbname: str):
-    import psycopg
-
-    cfg = database_config(url)
-    kwargs = {
-        "dbname": dbname,
-        "user": cfg.get("USER") or None,
-        "password": cfg.get("PASSWORD") or None,
-        "host": cfg.get("HOST") or None,
-        "port": cfg.get("PORT") or None,
-    }
-    return psycopg.connect(**{k: v for k, v in kwargs.items() if v}, autocommit=True)
-
-
 def ensure_database(url: str) -> str | None:
     """Create the database if missing; return its comment (the bench's marker)."""
     name = database_config(url)["NAME"]
-    with _connect(url, "postgres") as conn:
+    with connect(url, "postgres") as conn:
         row = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
@@ -118,14 +88,14 @@ def ensure_database(url: str) -> str | None:
 
 def set_marker(url: str, state: str) -> None:
     name = database_config(url)["NAME"]
-    with _connect(url, "postgres") as conn:
+    with connect(url, "postgres") as conn:
         conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{MARKER} {state.replace(chr(39), '')}'")
 
 
 def check_is_bench_database(url: str, marker: str | None) -> None:
     """Refuse a database with tickets, or with articles in categories the bench did not create."""
     name = database_config(url)["NAME"]
-    with _connect(url, name) as conn:
+    with connect(url, name) as conn:
         tickets = foreign = 0
         if conn.execute("SELECT to_regclass('tickets_ticket') IS NOT NULL").fetchone()[0]:
             tickets = conn.execute("SELECT count(*) FROM (SELECT 1 FROM tickets_ticket LIMIT 1) t").fetchone()[0]
@@ -333,7 +303,7 @@ def seed(url: str, count: int, rng: random.Random) -> dict[str, float]:
         )
         seconds["COPY vocabulary (KbWord)"] = time.perf_counter() - started
     started = time.perf_counter()
-    with _connect(url, database_config(url)["NAME"]) as conn:
+    with connect(url, database_config(url)["NAME"]) as conn:
         conn.execute("VACUUM ANALYZE knowledge_article")
         conn.execute("VACUUM ANALYZE knowledge_kbword")
     seconds["VACUUM ANALYZE"] = time.perf_counter() - started
