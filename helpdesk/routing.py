@@ -1,5 +1,11 @@
-"""Websocket routes of every app, wired here at the composition root (the chat socket arrives with its issue)."""
+"""Websocket routes of every app, wired here at the composition root."""
 
-from channels_app.routing import websocket_urlpatterns as channels_app_routes
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import path
 
-websocket_urlpatterns: list = [*channels_app_routes]
+from channels_app.routing import chat_urlpatterns, console_urlpatterns
+
+websocket_urlpatterns: list = [
+    *[path(str(p.pattern), AllowedHostsOriginValidator(p.callback)) for p in console_urlpatterns],
+    *chat_urlpatterns,
+]

@@ -194,6 +194,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "helpdesk.tasks.audit_checkpoint", "schedule": 300.0},
     "outbox-email-sweep": {"task": "helpdesk.tasks.outbox_email_sweep", "schedule": 60.0},
+    "chat-missed-sweep": {"task": "channels_app.tasks.chat_missed_sweep", "schedule": 30.0},
     "kb-search-clicks-decay": {"task": "knowledge.tasks.search_clicks_decay", "schedule": 7 * 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -9,6 +9,8 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from tests.chat_support import online_agent, widget  # noqa: F401  (fixtures)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -71,6 +71,10 @@ class Ticket(TimeStampedModel):
     )
     # Highest message seq so far; incremented under the ticket's row lock.
     last_seq = models.PositiveIntegerField(default=0, editable=False)
+    # Highest seq the customer may see (internal notes excluded): the chat protocol's gap check (prev_seq).
+    last_public_seq = models.PositiveIntegerField(default=0, editable=False)
+    # A live chat is in progress (queued or active): replies reach the customer in the widget, not by e-mail.
+    live_chat = models.BooleanField(_("live chat in progress"), default=False, editable=False)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     last_customer_message_at = models.DateTimeField(_("last customer message at"), null=True, blank=True)
     last_agent_message_at = models.DateTimeField(_("last agent message at"), null=True, blank=True)

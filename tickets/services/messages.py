@@ -61,6 +61,9 @@ def _append(
     secrets = ticket.order.card_keys.reveal().splitlines() if ticket.order_id and ticket.order.card_keys else []
     html = render_body(body, fmt=fmt, known_secrets=secrets)
     ticket.last_seq += 1
+    prev_public_seq = ticket.last_public_seq
+    if not is_internal:
+        ticket.last_public_seq = ticket.last_seq
     message = Message.objects.create(
         ticket=ticket,
         seq=ticket.last_seq,
@@ -72,6 +75,7 @@ def _append(
         channel=channel,
         client_msg_id=client_msg_id,
     )
+    saved: list[Attachment] = []
     for item in checked:
         attachment = Attachment(
             message=message,
@@ -82,20 +86,46 @@ def _append(
         )
         attachment.file.save(item.filename, item.upload, save=False)
         attachment.save()
+        saved.append(attachment)
+    message.attachment_list = saved
+    message.prev_public_seq = prev_public_seq  # for the broadcast; not a column
     return PostResult(message, created=True)
 
 
+def message_public_payload(message: Message, *, prev_seq: int) -> dict:
+    """What a customer's client is shown of a public message (the chat protocol's `message` frame body).
+
+    `prev_seq` is the seq of the public message before it, so a client can tell a gap from an internal note.
+    """
+    return {
+        "seq": message.seq,
+        "prev_seq": prev_seq,
+        "client_msg_id": message.client_msg_id if message.author_kind == AuthorKind.CUSTOMER else None,
+        "author": {"kind": message.author_kind, "name": message.author_name},
+        "body": message.body,
+        "attachments": [
+            {"id": a.pk, "name": a.filename, "size": a.size, "content_type": a.content_type}
+            for a in getattr(message, "attachment_list", ())
+        ],
+        "created_at": message.created_at.isoformat(),
+    }
+
+
 def _broadcast_message(ticket: Ticket, message: Message) -> None:
-    realtime.broadcast_on_commit(
-        [realtime.ticket_group(ticket.pk)],
-        {
-            "type": "message.created",
-            "ticket": ticket.pk,
-            "seq": message.seq,
-            "internal": message.is_internal,
-            "author_kind": message.author_kind,
-        },
-    )
+    """After commit, tell the ticket's group. Public messages carry their committed payload and the previous
+    public seq, so a live client that has everything before it needs no query; any other client refetches."""
+    event = {
+        "type": "message.created",
+        "ticket": ticket.pk,
+        "seq": message.seq,
+        "internal": message.is_internal,
+        "author_kind": message.author_kind,
+    }
+    prev_public = getattr(message, "prev_public_seq", None)
+    if not message.is_internal and prev_public is not None:
+        event["prev_public_seq"] = prev_public
+        event["message"] = message_public_payload(message, prev_seq=prev_public)
+    realtime.broadcast_on_commit([realtime.ticket_group(ticket.pk)], event)
 
 
 @transaction.atomic
@@ -137,7 +167,7 @@ def customer_message_post(
     if not result.created:
         return result
     changes: dict = {"seq": result.message.seq}
-    fields = ["last_seq", "last_customer_message_at", "updated_at"]
+    fields = ["last_seq", "last_public_seq", "last_customer_message_at", "updated_at"]
     ticket.last_customer_message_at = now
     if ticket.status in {Status.SOLVED, Status.PENDING, Status.ON_HOLD}:
         changes["status"] = [ticket.status, Status.OPEN]
@@ -183,7 +213,7 @@ def agent_reply_post(
         return result
     now = timezone.now()
     changes: dict = {"seq": result.message.seq}
-    fields = ["last_seq", "last_agent_message_at", "updated_at"]
+    fields = ["last_seq", "last_public_seq", "last_agent_message_at", "updated_at"]
     ticket.last_agent_message_at = now
     if ticket.first_response_at is None:
         ticket.first_response_at = now
@@ -231,6 +261,29 @@ def internal_note_post(
     return result
 
 
+@transaction.atomic
+def bot_reply_post(*, ticket: Ticket, body: str, author_name: str = "CardDesk Bot") -> PostResult:
+    """A public answer from the automatic assistant (chat deflection). Not a first response: no SLA clock stops."""
+    ticket = lock_ticket(ticket.pk)
+    if ticket.status == Status.CLOSED or ticket.merged_into_id:
+        raise TicketClosed(_("This ticket is closed."))
+    result = _append(
+        ticket,
+        kind=AuthorKind.BOT,
+        actor=None,
+        body=body,
+        is_internal=False,
+        channel=ticket.channel,
+        client_msg_id=None,
+        author_name=author_name,
+        fmt="html",
+    )
+    ticket.save(update_fields=["last_seq", "last_public_seq", "updated_at"])
+    audit_record(actor=None, action="ticket.bot_reply", obj=ticket, changes={"seq": result.message.seq})
+    _broadcast_message(ticket, result.message)
+    return result
+
+
 def system_message_append(ticket: Ticket, body: str, *, internal: bool = True) -> Message:
     """A system line in the thread (merge notices, automation). Caller holds the ticket lock."""
     if not transaction.get_connection().in_atomic_block:
@@ -245,7 +298,7 @@ def system_message_append(ticket: Ticket, body: str, *, internal: bool = True) -
         client_msg_id=None,
         author_name="CardDesk",
     )
-    ticket.save(update_fields=["last_seq", "updated_at"])
+    ticket.save(update_fields=["last_seq", "last_public_seq", "updated_at"])
     _broadcast_message(ticket, result.message)
     return result.message
 

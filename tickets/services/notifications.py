@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from helpdesk.models import OutboxEmail
 from helpdesk.outbox import email_enqueue
-from tickets.models import Channel, CsatResponse, Message, Status, Ticket
+from tickets.models import CsatResponse, Message, Status, Ticket
 from tickets.services.content import body_text
 from tickets.services.tracking import tracking_days, tracking_token_issue
 
@@ -102,10 +102,11 @@ def tracking_link_notify(*, ticket: Ticket, request_key: str) -> OutboxEmail | N
 def agent_reply_notify(*, ticket: Ticket, message: Message) -> OutboxEmail | None:
     """Tell the customer the desk answered (public replies only). Called by agent_reply_post in its transaction.
 
-    Live chats are left to the chat channel, which knows whether the customer is still in the conversation.
+    While a live chat is in progress the customer reads the reply in the widget; once it ended or was missed
+    (no agent in time, the customer left) the conversation continues as a ticket and replies are e-mailed.
     """
     key = f"agent-reply:{message.pk}"
-    if _suppressed.get() or message.is_internal or ticket.channel == Channel.CHAT:
+    if _suppressed.get() or message.is_internal or ticket.live_chat:
         return None
     if not _recipient(ticket) or _already(key):
         return None

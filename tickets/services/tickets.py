@@ -113,7 +113,7 @@ def ticket_create(
         author_name=str(customer),
         attachments=attachments,
     )
-    ticket.save(update_fields=["last_seq"])
+    ticket.save(update_fields=["last_seq", "last_public_seq"])
     audit_record(
         actor=actor,
         action="ticket.create",
@@ -284,13 +284,15 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: AbstractBaseUser | No
         target.last_seq += 1
         message.ticket = target
         message.seq = target.last_seq
+        if not message.is_internal:
+            target.last_public_seq = message.seq
         if message.client_msg_id in taken:
             message.client_msg_id = None
     # New seqs start above the target's last one, so (ticket, seq) stays unique within the single UPDATE.
     if moved:
         Message.objects.bulk_update(moved, ["ticket", "seq", "client_msg_id"])
     target.tags.add(*source.tags.all())
-    target.save(update_fields=["last_seq", "updated_at"])
+    target.save(update_fields=["last_seq", "last_public_seq", "updated_at"])
     before_status = source.status
     source.status = Status.CLOSED
     source.closed_at = timezone.now()

@@ -1,0 +1,1 @@
+from tests.chat_support import online_agent, widget  # noqa: F401  (fixtures)
