@@ -183,7 +183,8 @@ def banner(base: str) -> None:
         "",
         f"  Agent console   {base}/console/",
         f"  Admin           {base}/admin/",
-        f"  Help centre     {base}/help/",
+        f"  Help centre     {base}/help/   (with the chat widget)",
+        f"  Demo shop page  {base}/chat/demo/   (the widget on a shop's site, customer signed in)",
         f"  REST API        {base}/api/v1/",
         f"  Health          {base}/healthz",
         "",
@@ -208,6 +209,7 @@ def up() -> int:
         say("loading demo data (skipped when already present)")
         manage("seed_demo")
         manage("seed_kb")
+        manage("seed_chat")
 
     stopping = False
 

@@ -13,8 +13,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/kb/", include("knowledge.api.urls")),
     path("api/v1/", include("tickets.api.urls")),
+    path("console/chats/", include("channels_app.console_urls")),
     path("console/", include("tickets.urls")),
     path("help/", include("helpdesk.help_urls")),
+    path("chat/", include("channels_app.urls")),
 ]
 
 admin.site.site_header = "CardDesk"

@@ -25,6 +25,7 @@ from django.utils import translation
 
 from channels_app import selectors, services
 from channels_app.consumers.framing import FrameError, TokenBucket, domain_error, message_fields, parse_frame
+from channels_app.files import with_file_urls
 from channels_app.models import ChatState
 from channels_app.realtime import waiting_group
 from channels_app.tokens import TokenError, context_token_verify
@@ -273,7 +274,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         while True:
             payloads = await database_sync_to_async(selectors.public_messages_after)(self.ticket_id, after)
             for payload in payloads:
-                await self.send_json({"type": "message", **payload})
+                await self.send_json({"type": "message", **with_file_urls(payload, self.ticket_id)})
                 after = payload["seq"]
             self.delivered = max(self.delivered, after) if payloads else self.delivered
             if len(payloads) < selectors.REPLAY_LIMIT:
@@ -324,7 +325,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 return  # already sent (replay or an earlier copy)
             payload = event.get("message")
             if payload is not None and event.get("prev_public_seq") == self.delivered:
-                await self.send_json({"type": "message", **payload})
+                await self.send_json({"type": "message", **with_file_urls(payload, self.ticket_id)})
                 self.delivered = seq
             else:
                 await self._replay(self.delivered)
