@@ -30,11 +30,8 @@ class ChatWidgetAdmin(NotFoundAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     def embed_snippet(self, obj: ChatWidget) -> str:
         if not obj.pk:
             return "—"
-        return format_html(
-            '<code>&lt;script src="{}/static/chat/widget.js" data-key="{}" data-token="…" async&gt;&lt;/script&gt;</code>',
-            "https://your-desk.example.com",
-            obj.public_key,
-        )
+        snippet = '<script src="{}/static/chat/widget.js" data-key="{}" data-token="…" async></script>'
+        return format_html("<code>{}</code>", snippet.format("https://your-desk.example.com", obj.public_key))
 
 
 class ChatTransferInline(admin.TabularInline):

@@ -146,7 +146,8 @@ class ChatSession(models.Model):
                 name="chat_active_has_agent",
             ),
             models.CheckConstraint(
-                condition=models.Q(state="new") | models.Q(ticket__isnull=False), name="chat_ticket_after_new"
+                condition=models.Q(state__in=["new", "ended"]) | models.Q(ticket__isnull=False),
+                name="chat_ticket_after_new",
             ),
         ]
 

@@ -58,10 +58,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.widget = await database_sync_to_async(selectors.widget_by_key)((query.get("key") or [""])[0])
         headers = dict(self.scope.get("headers") or [])
         origin = headers.get(b"origin", b"").decode("latin-1") or None
+        # Accept, then close with the reason: a refused handshake would reach browsers only as code 1006.
         if self.widget is None:
+            await self.accept()
             await self.close(code=4404)
             return
         if not origin_allowed(origin, self.widget.allowed_origins):
+            await self.accept()
             await self.close(code=4403)
             return
         lang = (query.get("lang") or [""])[0]

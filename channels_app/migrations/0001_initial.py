@@ -106,6 +106,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='chatsession',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'new'), ('ticket__isnull', False), _connector='OR'), name='chat_ticket_after_new'),
+            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['new', 'ended']), ('ticket__isnull', False), _connector='OR'), name='chat_ticket_after_new'),
         ),
     ]

@@ -109,7 +109,8 @@ def chat_transfer(
         session.accepted_at = timezone.now()
         session.save(update_fields=["agent", "accepted_at"])
         ticket_assign(ticket=ticket, actor=actor, assignee=to_agent)
-        line = _("The chat was transferred to %(agent)s.") % {"agent": _author_name(to_agent, "Agent")}
+        with override(session.language):
+            line = _("The chat was transferred to %(agent)s.") % {"agent": _author_name(to_agent, "Agent")}
     else:
         if not to_queue.is_active or to_queue.shop_id not in (None, session.shop_id):
             raise InvalidInput(_("That queue does not serve this shop."), field="to")
@@ -124,15 +125,15 @@ def chat_transfer(
         session.save(update_fields=["state", "agent", "accepted_at", "queue", "queued_at"])
         waiting_changed(old_queue)
         waiting_changed(to_queue.pk)
-        line = _("The chat was transferred to the %(queue)s team.") % {"queue": to_queue.name}
+        with override(session.language):
+            line = _("The chat was transferred to the %(queue)s team.") % {"queue": to_queue.name}
     note = (note or "").strip()
     if note:
         internal_note_post(ticket=ticket, actor=actor, body=note)
     ChatTransfer.objects.create(
         session=session, actor=actor, from_agent=from_agent, to_agent=to_agent, to_queue=to_queue, note=note[:2000]
     )
-    with override(session.language):
-        system_message_append(ticket, line, internal=False)
+    system_message_append(ticket, line, internal=False)
     audit_record(
         actor=actor,
         action="chat.transfer",

@@ -309,11 +309,9 @@ def _set_live(ticket: Ticket, live: bool) -> None:
 def _continue_as_ticket(session: ChatSession) -> None:
     """The chat will be answered later: stop treating it as live and e-mail the customer a tracking link."""
     _set_live(session.ticket, False)
-    system_message_append(
-        session.ticket,
-        _("No agent is available right now. We will answer here and by e-mail as soon as we can."),
-        internal=False,
-    )
+    with override(session.language):
+        line = _("No agent is available right now. We will answer here and by e-mail as soon as we can.")
+    system_message_append(session.ticket, line, internal=False)
     if session.customer.email:
         token = tracking_token_issue(ticket=session.ticket, audit=False)
         ticket_received_notify(ticket=session.ticket, token=token)
@@ -354,13 +352,13 @@ def _end(session: ChatSession, *, reason: str, actor: AbstractBaseUser | None) -
     if session.ticket_id:
         ticket = session.ticket
         if before in {ChatState.QUEUED, ChatState.ACTIVE}:
-            who = {
-                EndReason.CUSTOMER: _("The customer ended the chat."),
-                EndReason.AGENT: _("The agent ended the chat."),
-                EndReason.DEFLECTED: _("The customer's question was answered by an article."),
-                EndReason.TIMEOUT: _("Nobody answered in time; the conversation continues as a ticket."),
-            }.get(reason, _("The chat ended."))
             with override(session.language):
+                who = {
+                    EndReason.CUSTOMER: _("The customer ended the chat."),
+                    EndReason.AGENT: _("The agent ended the chat."),
+                    EndReason.DEFLECTED: _("The customer's question was answered by an article."),
+                    EndReason.TIMEOUT: _("Nobody answered in time; the conversation continues as a ticket."),
+                }.get(reason, _("The chat ended."))
                 system_message_append(ticket, str(who), internal=False)
         if session.state == ChatState.ENDED:
             _set_live(ticket, False)
@@ -479,7 +477,7 @@ def chat_bot_answer(*, session_id: int, text: str) -> PostResult | None:
         answer = bot.answer_for(text)
         if answer is None:
             return None
-        closing = _("An agent will join you shortly — choose \u201ctalk to a person\u201d if you would rather wait.")
+        closing = _("An agent will join you shortly — choose “talk to a person” if you would rather wait.")
         body = f"<p>{html.escape(answer.text)}</p><p>{html.escape(str(closing))}</p>"
     with context.bound(actor_label="chat-bot"):
         result = bot_reply_post(ticket=session.ticket, body=body)

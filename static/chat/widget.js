@@ -214,7 +214,7 @@
     };
     ws.onmessage = (e) => { let f; try { f = JSON.parse(e.data); } catch (_) { return; } handle(f); };
     ws.onclose = (e) => {
-      if (e.code === 4403 || e.code === 4404) { statusEl.textContent = fmt(T.error, { message: e.code }); return; }
+      if (e.code === 4403 || e.code === 4404) { statusEl.textContent = fmt(T.error, { message: e.code }); return; } // refused: do not retry
       if (session.state) statusEl.textContent = T.reconnecting;
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 300 * 2 ** retry + Math.random() * 300);

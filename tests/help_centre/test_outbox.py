@@ -169,6 +169,7 @@ def test_agent_public_reply_emails_the_customer_with_a_working_link(
 def test_internal_notes_chats_and_customers_without_email_send_nothing(shop, queue, customer_ticket, agent):
     services.internal_note_post(ticket=customer_ticket, actor=agent, body="note")
     chat = make_ticket(shop=shop, queue=queue, customer=customer_ticket.customer, channel=Channel.CHAT)
+    type(chat).objects.filter(pk=chat.pk).update(live_chat=True)  # the customer reads it in the widget
     services.agent_reply_post(ticket=chat, actor=agent, body="live answer")
     silent = make_customer(shop, external_id="anon-1", name="", email="")
     services.agent_reply_post(ticket=make_ticket(shop=shop, queue=queue, customer=silent), actor=agent, body="hi")
@@ -223,3 +224,11 @@ def test_notifications_can_be_suppressed_for_bulk_changes(customer_ticket, agent
     services.ticket_change_status(ticket=customer_ticket, actor=agent, status=Status.OPEN)
     services.agent_reply_post(ticket=customer_ticket, actor=agent, body="real")
     assert OutboxEmail.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_chat_that_is_no_longer_live_is_answered_by_email(shop, queue, customer_ticket, agent):
+    """Missed or ended chats continue as tickets: the customer left the widget, so replies are e-mailed."""
+    chat = make_ticket(shop=shop, queue=queue, customer=customer_ticket.customer, channel=Channel.CHAT)
+    services.agent_reply_post(ticket=chat, actor=agent, body="answer after the chat")
+    assert OutboxEmail.objects.filter(template="agent_reply").count() == 1

@@ -52,8 +52,10 @@ def test_agents_get_message_events_and_see_each_other(asgi_server, shop, queue):
             assert typing and typing["user"] == bob.pk
             await sync_to_async(services.agent_reply_post)(ticket=ticket, actor=bob, body="已补发")
             event = await _recv_until(a, lambda f: f.get("type") == "message.created", timeout=15)
+            message = event.pop("message")
             assert event == {"type": "message.created", "ticket": ticket.pk, "seq": 2, "internal": False,
-                             "author_kind": "agent"}  # fmt: skip
+                             "author_kind": "agent", "prev_public_seq": 1}  # fmt: skip
+            assert message["seq"] == 2 and message["prev_seq"] == 1 and message["body"] == "已补发"
 
     async_to_sync(scenario)()
 

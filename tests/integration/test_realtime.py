@@ -40,13 +40,18 @@ def test_message_event_is_published_after_commit(shop, queue, agent):
         lambda: services.agent_reply_post(ticket=ticket, actor=agent, body="已补发卡密"),
     )
     assert message is not None and message["type"] == "carddesk.event"
-    assert message["event"] == {
+    event = dict(message["event"])
+    payload = event.pop("message")
+    assert event == {
         "type": "message.created",
         "ticket": ticket.pk,
         "seq": 2,
         "internal": False,
         "author_kind": "agent",
+        "prev_public_seq": 1,
     }
+    # Public messages carry their committed payload, so live chat clients need no query.
+    assert payload["seq"] == 2 and payload["prev_seq"] == 1 and payload["author"]["kind"] == "agent"
 
 
 @pytest.mark.integration

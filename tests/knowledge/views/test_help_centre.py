@@ -31,7 +31,7 @@ def en(client):
 
 @pytest.mark.django_db
 def test_home_shows_search_categories_popular_and_contact(reader, corpus, django_assert_num_queries):
-    with django_assert_num_queries(4):  # session, shop, categories with counts, popular articles
+    with django_assert_num_queries(5):  # session, shop, categories with counts, popular articles, chat widget
         response = zh(reader).get(reverse("help:home"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -51,7 +51,7 @@ def test_home_in_english_lists_english_names(reader, corpus):
 @pytest.mark.django_db
 def test_category_page_lists_its_and_its_childrens_articles(reader, corpus, django_assert_num_queries):
     url = corpus.money.get_absolute_url()
-    with django_assert_num_queries(5):  # session, shop, category, children, articles
+    with django_assert_num_queries(6):  # session, shop, category, children, articles, chat widget
         response = zh(reader).get(url)
     html = response.content.decode()
     assert response.status_code == 200
@@ -63,7 +63,7 @@ def test_category_page_lists_its_and_its_childrens_articles(reader, corpus, djan
 @pytest.mark.django_db
 def test_article_page_renders_body_related_translations_and_vote(reader, corpus, django_assert_num_queries):
     article = corpus.invalid_zh
-    with django_assert_num_queries(7):  # session, shop, article, views + 1, this session's vote, related, translations
+    with django_assert_num_queries(8):  # session, shop, article, views + 1, vote, related, translations, chat widget
         response = zh(reader).get(article.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
@@ -125,7 +125,7 @@ def test_voting_needs_csrf(client, corpus):
 def test_search_page_shows_marked_snippets_and_logs_the_search(reader, corpus, django_assert_num_queries):
     # session, shop, ranked hits, known words ("did you mean"), the log: collapse check + insert (inside a
     # savepoint under the test's transaction: +2 statements; production runs SET LOCAL synchronous_commit)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):  # + chat widget
         response = zh(reader).get(reverse("help:search"), {"q": "卡密无效"})
     html = response.content.decode()
     assert response.status_code == 200
