@@ -16,6 +16,7 @@ def widget_strings() -> dict[str, str]:
         "start": _("Start chat"),
         "name": _("Your name"),
         "email": _("E-mail (for our reply)"),
+        "email_invalid": _("Please enter a valid e-mail address."),
         "order_no": _("Order number (optional)"),
         "topic": _("What is it about?"),
         "topic_other": _("Something else"),

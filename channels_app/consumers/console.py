@@ -52,6 +52,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         if await database_sync_to_async(self._is_agent)():
+            await database_sync_to_async(_sockets_change)(self.user.pk, +1)
             self.presence = await database_sync_to_async(self._presence_on_connect)()
             self.heartbeat = asyncio.create_task(self._heartbeat())
 
@@ -104,7 +105,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             from channels_app.services import agent_presence_set
 
             with contextlib.suppress(Exception):
-                await database_sync_to_async(agent_presence_set)(actor=self.user, presence="offline")
+                # Another tab (or the page that replaced this one) still holds the agent online.
+                if await database_sync_to_async(_sockets_change)(self.user.pk, -1) <= 0:
+                    await database_sync_to_async(agent_presence_set)(actor=self.user, presence="offline")
         for ticket_id in list(getattr(self, "watching", ())):
             await self._presence(ticket_id, "left")
             with contextlib.suppress(Exception):
@@ -311,3 +314,15 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                     },
                 )
         await self.send_json(event)
+
+
+def _sockets_change(user_id: int, delta: int) -> int:
+    """How many console sockets this agent has open (a Redis counter; if Redis lost it, we count from zero)."""
+    from django.core.cache import cache
+
+    key = f"console-sockets:{user_id}"
+    cache.add(key, 0, timeout=24 * 3600)
+    try:
+        return cache.incr(key, delta) if delta > 0 else cache.decr(key, -delta)
+    except ValueError:
+        return 0

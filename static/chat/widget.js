@@ -127,6 +127,7 @@
     const who = document.createElement("span");
     who.className = "who";
     who.textContent = kind === "customer" ? T.you : (kind === "bot" ? T.bot : name);
+    if (kind === "system") who.hidden = true;
     const body = document.createElement("div");
     body.className = "body";
     body.innerHTML = bodyHtml; // sanitised and masked by the server (nh3) before it was stored
@@ -187,7 +188,9 @@
     composer.hidden = ended || !s.state;
     $(".end").hidden = !(s.state === "queued" || s.state === "active");
     $(".transcript").hidden = !s.ticket;
+    const ratingWasHidden = rating.hidden;
     rating.hidden = !ended;
+    if (ratingWasHidden && ended) log.scrollTop = log.scrollHeight;
     if (ended && !s.can_rate) rating.querySelector(".rate-title").textContent = T.ended;
   }
 
@@ -361,7 +364,7 @@
     const d = new FormData(prechatForm);
     const email = (d.get("email") || "").trim();
     if (!prechatForm.querySelector("[name=email]").checkValidity() || !email) {
-      prechatForm.querySelector(".form-error").textContent = T.email; prechatForm.querySelector("[name=email]").focus(); return;
+      prechatForm.querySelector(".form-error").textContent = T.email_invalid || T.email; prechatForm.querySelector("[name=email]").focus(); return;
     }
     prechat = { email, name: d.get("name") || "", order_no: d.get("order_no") || "", topic: d.get("topic") || "" };
     prechatForm.querySelector(".form-error").textContent = "";
@@ -384,6 +387,7 @@
   function setOpen(open) {
     wantOpen = open;
     panel.hidden = !open;
+    if (open) log.scrollTop = log.scrollHeight;
     launcher.setAttribute("aria-expanded", String(open));
     if (open) { start(); (composer.hidden ? (prechatForm.hidden ? $(".close") : prechatForm.querySelector("input")) : input).focus(); markRead(); }
     else launcher.focus();
