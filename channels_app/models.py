@@ -65,7 +65,7 @@ class ChatWidget(TimeStampedModel):
 class ChatState(models.TextChoices):
     NEW = "new", pgettext_lazy("chat state", "New")  # said hello, sent nothing yet: no ticket
     QUEUED = "queued", _("Waiting")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("chat state", "Active")
     ENDED = "ended", _("Ended")
     MISSED = "missed", _("Missed")  # nobody accepted in time, or no agent was online: continues as a ticket
 
@@ -103,6 +103,8 @@ class ChatSession(models.Model):
         related_name="chat_sessions",
     )
     topic = models.CharField(_("topic"), max_length=200, blank=True)
+    # An order number typed in the pre-chat form that is not this customer's: noted for the agent, not attached.
+    claimed_order_no = models.CharField(_("order number given"), max_length=64, blank=True)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     page_url = models.URLField(_("page"), max_length=500, blank=True)
     # SHA-256 of the bearer token the widget keeps to resume this conversation.

@@ -10,13 +10,18 @@ from __future__ import annotations
 from helpdesk import realtime
 
 
+def chat_group(session_id: int) -> str:
+    """The customer's sockets of one conversation (before its ticket exists, too)."""
+    return f"chat.{session_id}"
+
+
 def waiting_group(queue_id: int) -> str:
     return f"chatwait.{queue_id}"
 
 
 def session_changed(session) -> None:
     """The chat's state, agent or queue changed: its customer and its watchers refresh."""
-    groups = []
+    groups = [chat_group(session.pk)]
     if session.ticket_id:
         groups.append(realtime.ticket_group(session.ticket_id))
     if session.agent_id:

@@ -15,7 +15,7 @@ from guardian.shortcuts import get_users_with_perms
 
 from channels_app.models import ChatSession, ChatState, ChatWidget
 from tickets.errors import NotVisible
-from tickets.models import AgentProfile, Attachment, Message, Presence, Queue
+from tickets.models import AgentProfile, Attachment, Category, Message, Presence, Queue
 from tickets.permissions import TicketPolicy, User
 from tickets.services.messages import message_public_payload
 
@@ -63,6 +63,24 @@ def session_get(session_id: int) -> ChatSession:
     )
 
 
+# --- routing ------------------------------------------------------------------------------------------
+
+
+def category_for_topic(topic: str) -> Category | None:
+    if not topic:
+        return None
+    return Category.objects.filter(slug=topic, is_active=True).select_related("default_queue").first()
+
+
+def chat_queue_for(widget: ChatWidget, category: Category | None) -> Queue | None:
+    """The queue a new chat waits in: the topic's category queue, else the widget's, else any serving the shop."""
+    if category is not None and category.default_queue_id and category.default_queue.is_active:
+        return category.default_queue
+    if widget.queue_id and widget.queue.is_active:
+        return widget.queue
+    return Queue.objects.filter(is_active=True).filter(Q(shop__isnull=True) | Q(shop_id=widget.shop_id)).first()
+
+
 # --- queue state --------------------------------------------------------------------------------------
 
 
@@ -103,7 +121,11 @@ def queue_status(session: ChatSession) -> QueueStatus:
     ETA: when free seats (agents online × capacity − active chats) cover everyone ahead, the typical time to
     accept; otherwise each agent must finish (position − free seats) chats first, at the recent handling time.
     """
-    agents = available_agent_ids(session.queue)
+    queue = session.queue
+    if session.state == ChatState.NEW:  # not in a queue yet: would anyone answer if they wrote now?
+        widget = ChatWidget.objects.select_related("queue").filter(shop_id=session.shop_id).first()
+        queue = chat_queue_for(widget, category_for_topic(session.topic)) if widget else None
+    agents = available_agent_ids(queue)
     if session.state != ChatState.QUEUED:
         return QueueStatus(None, None, bool(agents))
     position = (

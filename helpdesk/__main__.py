@@ -259,10 +259,27 @@ def up() -> int:
     return 0
 
 
+def _migrations_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def test(pytest_args: list[str]) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings.test"
     ensure_services()
+    # pytest reuses the test database (--reuse-db); when any migration file changed since the last run here,
+    # build it anew so the schema matches the code (a reused one keeps whatever an old migration made).
+    stamp = VAR / ".test-db-migrations"
+    fingerprint = _migrations_fingerprint()
+    if not (stamp.exists() and stamp.read_text() == fingerprint) and "--create-db" not in pytest_args:
+        say("migrations changed since the last test run: recreating the test database")
+        pytest_args = ["--create-db", *pytest_args]
     result = subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT, check=False)
+    if result.returncode in (0, 1):  # the database was built (tests ran)
+        stamp.write_text(fingerprint)
     from helpdesk import embedded
 
     embedded.stop()

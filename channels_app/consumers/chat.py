@@ -27,7 +27,7 @@ from channels_app import selectors, services
 from channels_app.consumers.framing import FrameError, TokenBucket, domain_error, message_fields, parse_frame
 from channels_app.files import with_file_urls
 from channels_app.models import ChatState
-from channels_app.realtime import waiting_group
+from channels_app.realtime import chat_group, waiting_group
 from channels_app.tokens import TokenError, context_token_verify
 from helpdesk import context, realtime
 from tickets.errors import TicketError
@@ -81,6 +81,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.typing_bucket = TokenBucket(rate=2, burst=4)
         self.quiet_since = asyncio.get_running_loop().time()
         self.status_at = self.quiet_since
+        # The ticker runs beside the event handler: one lock keeps `message` frames in seq order, each sent once.
+        self.delivering = asyncio.Lock()
         await self.accept()
         self.ticker = asyncio.create_task(self._tick())
 
@@ -125,7 +127,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
             raise FrameError("invalid", "resume_after_seq must be a non-negative integer.", field="resume_after_seq")
         if self.session_id is not None:  # a repeated hello asks for a refill after a gap
-            await self._replay(after if after is not None else self.delivered)
+            await self._replay(after if after is not None else self.delivered, again=True)
             return
         opened = await database_sync_to_async(self._open)(frame)
         session, resume_token = opened
@@ -134,7 +136,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self._follow(session)
         await self._send_session(session, resume_token=resume_token)
         if session.ticket_id is not None:
-            await self._replay(after if after is not None else 0)
+            await self._replay(after if after is not None else 0, again=True)
 
     def _open(self, frame: dict[str, Any]):
         page_url = frame.get("page_url") if isinstance(frame.get("page_url"), str) else ""
@@ -247,7 +249,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.ticket_id = session.ticket_id
         self.state = session.state
         self.customer_name = str(session.customer)
-        wanted = set()
+        wanted = {chat_group(session.pk)}
         if session.ticket_id:
             wanted.add(realtime.ticket_group(session.ticket_id))
         if session.state == ChatState.QUEUED and session.queue_id:
@@ -270,19 +272,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.last_status = frame
             await self.send_json({**frame, "resume_token": resume_token} if resume_token else frame)
 
-    async def _replay(self, after: int) -> None:
-        """Send every visible message after `after` from PostgreSQL, in order."""
+    async def _replay(self, after: int, *, again: bool = False) -> None:
+        """Send the visible messages after `after` from PostgreSQL, in order.
+
+        Catch-up (`again=False`) skips what this socket already sent; a client's own refill request
+        (`hello {resume_after_seq}`) gets everything after its seq again, since it says it lacks it.
+        """
         if self.ticket_id is None:
             return
-        while True:
-            payloads = await database_sync_to_async(selectors.public_messages_after)(self.ticket_id, after)
-            for payload in payloads:
-                await self.send_json({"type": "message", **with_file_urls(payload, self.ticket_id)})
-                after = payload["seq"]
-            self.delivered = max(self.delivered, after) if payloads else self.delivered
-            if len(payloads) < selectors.REPLAY_LIMIT:
-                break
-        self.delivered = max(self.delivered, after)
+        async with self.delivering:
+            while True:
+                payloads = await database_sync_to_async(selectors.public_messages_after)(self.ticket_id, after)
+                for payload in payloads:
+                    after = payload["seq"]
+                    if payload["seq"] <= self.delivered and not again:
+                        continue
+                    await self.send_json({"type": "message", **with_file_urls(payload, self.ticket_id)})
+                    self.delivered = max(self.delivered, payload["seq"])
+                if len(payloads) < selectors.REPLAY_LIMIT:
+                    break
 
     async def _refresh_session(self) -> None:
         session = await database_sync_to_async(selectors.session_get)(self.session_id)
@@ -319,19 +327,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def carddesk_event(self, message):
         event = message.get("event") or {}
         kind = event.get("type")
-        self.quiet_since = asyncio.get_running_loop().time()
         if kind == "message.created" and event.get("ticket") == self.ticket_id:
+            self.quiet_since = asyncio.get_running_loop().time()  # the layer is delivering messages
             if event.get("internal"):
                 return
-            seq = event.get("seq", 0)
-            if seq <= self.delivered:
-                return  # already sent (replay or an earlier copy)
             payload = event.get("message")
-            if payload is not None and event.get("prev_public_seq") == self.delivered:
-                await self.send_json({"type": "message", **with_file_urls(payload, self.ticket_id)})
-                self.delivered = seq
-            else:
-                await self._replay(self.delivered)
+            async with self.delivering:
+                seq = event.get("seq", 0)
+                if seq <= self.delivered:
+                    return  # already sent (by a catch-up, or an earlier copy)
+                if payload is not None and event.get("prev_public_seq") == self.delivered:
+                    await self.send_json({"type": "message", **with_file_urls(payload, self.ticket_id)})
+                    self.delivered = seq
+                    return
+            await self._replay(self.delivered)  # a gap: read the truth
         elif kind == "presence" and event.get("ticket") == self.ticket_id and event.get("kind") != "customer":
             user = event.get("user")
             if user is None:

@@ -26,14 +26,15 @@ from django.utils.translation import override
 from channels_app import bot
 from channels_app.models import ChatSession, ChatState, ChatWidget, EndReason
 from channels_app.realtime import read_changed, session_changed, waiting_changed
-from channels_app.selectors import available_agent_ids, token_hash
+from channels_app.selectors import available_agent_ids, category_for_topic, chat_queue_for, token_hash
 from channels_app.tokens import ContextClaims
 from helpdesk import context
 from helpdesk.audit import audit_record
+from helpdesk.masking import mask_text
 from helpdesk.outbox import email_enqueue
 from tickets.errors import InvalidInput, InvalidTransition, NotVisible
 from tickets.locks import lock_ticket
-from tickets.models import Category, Channel, Customer, Order, Queue, Status, Ticket
+from tickets.models import Channel, Customer, Order, Status, Ticket
 from tickets.selectors.help_centre import customer_for_user, order_find
 from tickets.services.content import body_text
 from tickets.services.csat import csat_record
@@ -89,17 +90,6 @@ def _language(language: str | None, fallback: str) -> str:
     return language if language in {"zh-hans", "en"} else fallback
 
 
-def _route(widget: ChatWidget, category: Category | None) -> Queue | None:
-    """The queue a new chat waits in: the topic's category queue, else the widget's, else any serving the shop."""
-    if category is not None and category.default_queue_id and category.default_queue.is_active:
-        return category.default_queue
-    if widget.queue_id and widget.queue.is_active:
-        return widget.queue
-    from django.db.models import Q
-
-    return Queue.objects.filter(is_active=True).filter(Q(shop__isnull=True) | Q(shop_id=widget.shop_id)).first()
-
-
 def _orders_from_claims(widget: ChatWidget, customer: Customer, claims: ContextClaims) -> list[Order]:
     orders = []
     for item in claims.orders:
@@ -147,6 +137,7 @@ def chat_session_open(
     customer: Customer | None = None
     orders: list[Order] = []
     topic = ""
+    claimed_order_no = ""
     with context.bound(actor_label="chat-widget"):
         if claims is not None:
             customer = customer_upsert(
@@ -164,13 +155,10 @@ def chat_session_open(
         if customer is None:
             if prechat is None:
                 raise InvalidInput(_("Please tell us your e-mail address first."), field="prechat")
-            order = order_find(shop=shop, order_no=prechat.order_no) if prechat.order_no else None
-            if prechat.order_no and order is None:
-                raise InvalidInput(
-                    _("We could not find this order number in %(shop)s.") % {"shop": shop.name}, field="order_no"
-                )
             customer = customer_upsert(shop=shop, actor=None, email=prechat.email, name=prechat.name, language=language)
+            order = _verified_order(shop, prechat.order_no, prechat.email) if prechat.order_no else None
             orders = [order] if order is not None else []
+            claimed_order_no = "" if order is not None else prechat.order_no
         if prechat is not None:
             topic = prechat.topic
     token = secrets.token_urlsafe(32)
@@ -182,6 +170,7 @@ def chat_session_open(
         page_url=(page_url or "")[:500] if str(page_url or "").startswith(("http://", "https://")) else "",
         resume_token_hash=token_hash(token),
         order=orders[0] if orders else None,  # attached to the ticket with the first message
+        claimed_order_no=claimed_order_no,
     )
     with context.bound(actor_label=customer_label(customer)):
         audit_record(
@@ -192,6 +181,19 @@ def chat_session_open(
                      "orders": [o.order_no for o in orders]},
         )  # fmt: skip
     return Opened(session=session, resume_token=token)
+
+
+def _verified_order(shop, order_no: str, email: str) -> Order | None:
+    """An order typed into the pre-chat form is attached only when it is this e-mail's (or nobody's yet).
+
+    Anyone can type any order number: attaching a stranger's order would show its context to the agent as if
+    it were the customer's. Whether the number exists is not revealed either way.
+    """
+    order = order_find(shop=shop, order_no=order_no)
+    if order is None:
+        return None
+    owner_email = (order.customer.email or "").lower() if order.customer_id else ""
+    return order if owner_email in {"", email.lower()} else None
 
 
 def resume_allowed(session: ChatSession) -> bool:
@@ -217,12 +219,6 @@ class Sent:
     result: PostResult
     session: ChatSession
     started: bool  # this message created the ticket
-
-
-def _category_for(topic: str) -> Category | None:
-    if not topic:
-        return None
-    return Category.objects.filter(slug=topic, is_active=True).select_related("default_queue").first()
 
 
 @transaction.atomic
@@ -258,10 +254,12 @@ def chat_customer_message(
 
 def _start(session: ChatSession, *, body: str, client_msg_id: str | None, attachments: Sequence[UploadedFile]) -> Sent:
     widget = ChatWidget.objects.select_related("queue").get(shop_id=session.shop_id)
-    category = _category_for(session.topic)
-    queue = _route(widget, category)
+    category = category_for_topic(session.topic)
+    queue = chat_queue_for(widget, category)
     subject_source = (category.name if category else session.topic) or body_text(html.escape(body or ""))
-    subject = " ".join(subject_source.split())[:80] or _("Live chat")
+    secrets_ = session.order.card_keys.reveal().splitlines() if session.order_id and session.order.card_keys else []
+    # Bodies are masked by the message service; a subject taken from the body is masked here.
+    subject = mask_text(" ".join(subject_source.split())[:80], secrets_) or _("Live chat")
     ticket = ticket_create(
         shop=session.shop,
         actor=None,
@@ -276,6 +274,12 @@ def _start(session: ChatSession, *, body: str, client_msg_id: str | None, attach
         client_msg_id=client_msg_id,
         attachments=attachments,
     )
+    if session.claimed_order_no:
+        with override(ticket.language):
+            note = _("Order number given in the pre-chat form, not matched to this customer: %(order_no)s") % {
+                "order_no": session.claimed_order_no
+            }
+        system_message_append(ticket, note, internal=True)
     now = timezone.now()
     session.ticket = ticket
     session.queue = queue
@@ -326,7 +330,8 @@ def chat_read(*, session_id: int, side: str, seq: int) -> int:
     session = _lock(session_id)
     if session.ticket_id is None:
         return 0
-    seq = min(seq, Ticket.objects.filter(pk=session.ticket_id).values_list("last_seq", flat=True).first() or 0)
+    # Never past the last message the customer may see: a read marker must not reveal internal notes.
+    seq = min(seq, Ticket.objects.filter(pk=session.ticket_id).values_list("last_public_seq", flat=True).first() or 0)
     current = getattr(session, field)
     if seq > current:
         setattr(session, field, seq)
@@ -437,7 +442,9 @@ def chat_transcript_send(*, session_id: int, email: Any = None) -> str:
     session = _lock(session_id)
     if session.ticket_id is None:
         raise InvalidTransition(_("There is nothing to send yet."), field="email")
-    address = (email if isinstance(email, str) and email.strip() else session.customer.email or "").strip().lower()
+    # To the address we know; another one only when the customer gave none (so the widget cannot mail strangers).
+    known = (session.customer.email or "").strip().lower()
+    address = known or (email.strip().lower() if isinstance(email, str) else "")
     try:
         validate_email(address)
     except ValidationError:

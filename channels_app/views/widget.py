@@ -7,8 +7,10 @@ cookie; file links are signed per attachment and ticket, so a link shows one fil
 
 from __future__ import annotations
 
+import time
 import uuid
 
+from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -19,7 +21,7 @@ from channels_app import selectors, services
 from channels_app.consumers.chat import origin_allowed
 from channels_app.files import file_token_read
 from channels_app.widget_strings import widget_strings
-from tickets.errors import InvalidInput, TicketError
+from tickets.errors import InvalidInput, InvalidTransition, TicketError
 from tickets.models import Category, Ticket
 from tickets.selectors.help_centre import public_attachment
 
@@ -71,12 +73,16 @@ def widget_upload(request: HttpRequest, key: str) -> HttpResponse:
     """A message with one attachment (image or file), posted through the same chat service as socket messages."""
     widget = selectors.widget_by_key(key)
     if widget is None:
-        raise Http404
+        return JsonResponse({"error": {"code": "not_found", "message": "No such widget."}}, status=404)
     if request.method == "OPTIONS":
         return _cors(request, HttpResponse(), widget)
     with translation.override(_language(request, widget)):
         try:
             session = selectors.session_by_resume_token(widget=widget, token=request.headers.get("X-Chat-Resume"))
+            if not services.resume_allowed(session):
+                raise InvalidTransition(_("This chat has ended; start a new one to ask something else."), field="file")
+            if not _upload_allowed(session.pk):
+                return _cors(request, _too_many(), widget)
             upload = request.FILES.get("file")
             if upload is None:
                 raise InvalidInput(_("Choose a file to send."), field="file")
@@ -93,6 +99,24 @@ def widget_upload(request: HttpRequest, key: str) -> HttpResponse:
             return _cors(request, response, widget)
     response = JsonResponse({"client_msg_id": client_msg_id, "seq": sent.result.message.seq}, status=201)
     return _cors(request, response, widget)
+
+
+UPLOADS_PER_MINUTE = 10
+
+
+def _upload_allowed(session_id: int) -> bool:
+    """At most UPLOADS_PER_MINUTE files per conversation per minute (a Redis counter)."""
+    key = f"chat-uploads:{session_id}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key) <= UPLOADS_PER_MINUTE
+    except ValueError:
+        return True
+
+
+def _too_many() -> JsonResponse:
+    message = _("You are sending files too fast; wait a minute.")
+    return JsonResponse({"error": {"code": "rate_limited", "message": message, "field": "file"}}, status=429)
 
 
 @require_http_methods(["GET"])

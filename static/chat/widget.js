@@ -184,6 +184,8 @@
     else if (s.state === "missed") text = fmt(T.missed, { ticket: s.ticket || "" });
     else if (s.state === "ended") text = T.ended;
     statusEl.textContent = text;
+    const online = s.state ? s.agents_available !== false : config.agents_available !== false;
+    launcher.classList.toggle("offline", !online);
     const ended = s.state === "ended";
     composer.hidden = ended || !s.state;
     $(".end").hidden = !(s.state === "queued" || s.state === "active");

@@ -81,6 +81,7 @@
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
     });
     area.addEventListener("input", () => {
+      if (form.querySelector(".internal").checked) return; // writing a note: the customer sees no "typing"
       if (Date.now() - typingAt > 3000) { typingAt = Date.now(); sock.send({ type: "typing", ticket, state: "start" }); }
     });
     const canned = form.querySelector(".canned");

@@ -56,6 +56,12 @@ def _append(
     if client_msg_id:
         existing = Message.objects.filter(ticket=ticket, client_msg_id=client_msg_id).first()
         if existing is not None:
+            if existing.author_kind != kind or existing.author_id != getattr(actor, "pk", None):
+                # Someone else's message: answering with it would silently drop this one.
+                raise InvalidInput(
+                    _("This client message id is already used in this conversation; send with a new one."),
+                    field="client_msg_id",
+                )
             return PostResult(existing, created=False)
     checked = [check_upload(upload) for upload in attachments]
     secrets = ticket.order.card_keys.reveal().splitlines() if ticket.order_id and ticket.order.card_keys else []
@@ -285,9 +291,14 @@ def bot_reply_post(*, ticket: Ticket, body: str, author_name: str = "CardDesk Bo
 
 
 def system_message_append(ticket: Ticket, body: str, *, internal: bool = True) -> Message:
-    """A system line in the thread (merge notices, automation). Caller holds the ticket lock."""
+    """A system line in the thread (merge notices, chat events, automation), inside the caller's transaction.
+
+    The ticket is re-read under its row lock: the caller's object may predate another service's message in
+    the same transaction, and a stale `last_seq` would reuse a seq.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise InvalidInput("system messages are written inside a service's transaction")
+    ticket = lock_ticket(ticket.pk)
     result = _append(
         ticket,
         kind=AuthorKind.SYSTEM,
