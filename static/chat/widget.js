@@ -73,7 +73,7 @@
         <button type="button" class="again link" data-t="new_chat"></button>
       </form>
       <form class="composer">
-        <label class="attach" tabindex="0" role="button"><input type="file" accept="image/*,.pdf,.txt" hidden><span aria-hidden="true">📎</span></label>
+        <label class="attach" tabindex="0" role="button"><input type="file" accept="image/*,.pdf,.txt" hidden><svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"/></svg></label>
         <textarea name="body" rows="1" maxlength="4000" required></textarea>
         <button type="submit" class="primary send" data-t="send"></button>
       </form>
@@ -157,7 +157,7 @@
       link.href = new URL(a.url, base).href; link.target = "_blank"; link.rel = "noopener";
       if ((a.content_type || "").startsWith("image/")) {
         const img = document.createElement("img"); img.src = link.href; img.alt = a.name; link.append(img);
-      } else { link.textContent = "📄 " + a.name; }
+      } else { link.textContent = a.name; link.className = "file"; }
       li.querySelector(".body").append(link);
     }
     if (m.author.kind === "bot" && !session.wants_human) {
