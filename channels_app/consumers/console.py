@@ -273,19 +273,18 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
         return ticket is not None and TicketPolicy.can_view(self.user, ticket)
 
-    async def _presence(self, ticket_id: int, state: str) -> None:
+    async def _presence(self, ticket_id: int, state: str, *, reply: bool = False) -> None:
+        event = {
+            "type": "presence",
+            "ticket": ticket_id,
+            "user": self.user.pk,
+            "name": self.display_name,
+            "state": state,
+        }
+        if reply:
+            event["reply"] = True
         await self.channel_layer.group_send(
-            realtime.ticket_group(ticket_id),
-            {
-                "type": "carddesk.event",
-                "event": {
-                    "type": "presence",
-                    "ticket": ticket_id,
-                    "user": self.user.pk,
-                    "name": self.display_name,
-                    "state": state,
-                },
-            },
+            realtime.ticket_group(ticket_id), {"type": "carddesk.event", "event": event}
         )
 
     async def carddesk_event(self, message):
@@ -298,21 +297,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         # A "viewing" from a newcomer asks the others to announce themselves, so both sides see each other.
         if event.get("type") == "presence" and event.get("state") == "viewing" and event.get("user") != self.user.pk:
             ticket_id = event.get("ticket")
-            if ticket_id in self.watching and not event.get("reply"):
-                await self.channel_layer.group_send(
-                    realtime.ticket_group(ticket_id),
-                    {
-                        "type": "carddesk.event",
-                        "event": {
-                            "type": "presence",
-                            "ticket": ticket_id,
-                            "user": self.user.pk,
-                            "name": self.display_name,
-                            "state": "viewing",
-                            "reply": True,
-                        },
-                    },
-                )
+            if ticket_id in self.watching and not event.get("reply") and event.get("kind") != "customer":
+                await self._presence(ticket_id, "viewing", reply=True)
         await self.send_json(event)
 
 
