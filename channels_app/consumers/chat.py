@@ -17,14 +17,13 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http.request import validate_host
 from django.utils import translation
 
 from channels_app import selectors, services
-from channels_app.consumers.framing import FrameError, TokenBucket, domain_error, message_fields, parse_frame
+from channels_app.consumers.framing import FrameError, TokenBucket, db, domain_error, message_fields, parse_frame
 from channels_app.files import with_file_urls
 from channels_app.models import ChatState
 from channels_app.realtime import chat_group, waiting_group
@@ -55,7 +54,7 @@ def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        self.widget = await database_sync_to_async(selectors.widget_by_key)((query.get("key") or [""])[0])
+        self.widget = await db(selectors.widget_by_key)((query.get("key") or [""])[0])
         headers = dict(self.scope.get("headers") or [])
         origin = headers.get(b"origin", b"").decode("latin-1") or None
         # Accept, then close with the reason: a refused handshake would reach browsers only as code 1006.
@@ -129,7 +128,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.session_id is not None:  # a repeated hello asks for a refill after a gap
             await self._replay(after if after is not None else self.delivered, again=True)
             return
-        opened = await database_sync_to_async(self._open)(frame)
+        opened = await db(self._open)(frame)
         session, resume_token = opened
         self.session_id = session.pk
         self.language = session.language
@@ -167,7 +166,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         client_msg_id, body = message_fields(frame)
         if not self.messages.take():
             raise FrameError("rate_limited", "You are sending messages too fast.", client_msg_id=client_msg_id)
-        sent = await database_sync_to_async(services.chat_customer_message)(
+        sent = await db(services.chat_customer_message)(
             session_id=self.session_id, body=body, client_msg_id=client_msg_id
         )
         message = sent.result.message
@@ -183,11 +182,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Knowledge-base suggestions for what was typed, and a bot answer for a recognised top intent."""
         from knowledge.selectors import kb_suggest
 
-        articles = await database_sync_to_async(kb_suggest)(text[:200], self.language, self.widget.shop, 3)
+        articles = await db(kb_suggest)(text[:200], self.language, self.widget.shop, 3)
         if articles:
             await self.send_json({"type": "suggestions", "articles": articles})
         if self.state == ChatState.QUEUED:
-            await database_sync_to_async(services.chat_bot_answer)(session_id=self.session_id, text=text)
+            await db(services.chat_bot_answer)(session_id=self.session_id, text=text)
 
     async def on_typing(self, frame):
         if frame.get("state") not in {"start", "stop"}:
@@ -214,32 +213,28 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         seq = frame.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise FrameError("invalid", "read needs a non-negative integer seq.", field="seq")
-        await database_sync_to_async(services.chat_read)(session_id=self.session_id, side="customer", seq=seq)
+        await db(services.chat_read)(session_id=self.session_id, side="customer", seq=seq)
 
     async def on_end(self, frame):
-        session = await database_sync_to_async(services.chat_end_by_customer)(session_id=self.session_id)
+        session = await db(services.chat_end_by_customer)(session_id=self.session_id)
         await self._send_session(session)
 
     async def on_rate(self, frame):
-        await database_sync_to_async(services.chat_rate)(
+        await db(services.chat_rate)(
             session_id=self.session_id, score=frame.get("score"), comment=frame.get("comment") or ""
         )
         await self.send_json({"type": "rated", "score": frame.get("score")})
 
     async def on_transcript(self, frame):
-        address = await database_sync_to_async(services.chat_transcript_send)(
-            session_id=self.session_id, email=frame.get("email")
-        )
+        address = await db(services.chat_transcript_send)(session_id=self.session_id, email=frame.get("email"))
         await self.send_json({"type": "transcript", "email": address})
 
     async def on_deflect(self, frame):
-        session = await database_sync_to_async(services.chat_deflect)(
-            session_id=self.session_id, article_id=frame.get("article")
-        )
+        session = await db(services.chat_deflect)(session_id=self.session_id, article_id=frame.get("article"))
         await self._send_session(session)
 
     async def on_human(self, frame):
-        await database_sync_to_async(services.chat_wants_human)(session_id=self.session_id)
+        await db(services.chat_wants_human)(session_id=self.session_id)
         await self.send_json({"type": "human", "ok": True})
 
     # --- frames out -------------------------------------------------------------------------------------
@@ -266,7 +261,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.joined.discard(group)
 
     async def _send_session(self, session, *, resume_token: str | None = None) -> None:
-        frame = await database_sync_to_async(_session_frame)(session)
+        frame = await db(_session_frame)(session)
         self.status_at = asyncio.get_running_loop().time()
         if resume_token or frame != self.last_status:
             self.last_status = frame
@@ -281,8 +276,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if self.ticket_id is None:
             return
         async with self.delivering:
+            # The client holds everything up to `after`: live events continue from there even if nothing is newer.
+            self.delivered = max(self.delivered, after)
             while True:
-                payloads = await database_sync_to_async(selectors.public_messages_after)(self.ticket_id, after)
+                payloads = await db(selectors.public_messages_after)(self.ticket_id, after)
                 for payload in payloads:
                     after = payload["seq"]
                     if payload["seq"] <= self.delivered and not again:
@@ -293,7 +290,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     break
 
     async def _refresh_session(self) -> None:
-        session = await database_sync_to_async(selectors.session_get)(self.session_id)
+        session = await db(selectors.session_get)(self.session_id)
         await self._follow(session)
         await self._send_session(session)
 
@@ -308,7 +305,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 try:
                     if self.ticket_id is not None and now - self.quiet_since >= CATCH_UP_SECONDS:
                         self.quiet_since = now
-                        last = await database_sync_to_async(selectors.last_public_seq)(self.ticket_id)
+                        last = await db(selectors.last_public_seq)(self.ticket_id)
                         if last > self.delivered:
                             await self._replay(self.delivered)
                     if now - self.status_at >= STATUS_REFRESH_SECONDS:

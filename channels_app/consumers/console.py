@@ -14,11 +14,10 @@ import contextlib
 import json
 import logging
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 
-from channels_app.consumers.framing import FrameError, TokenBucket, domain_error, message_fields
+from channels_app.consumers.framing import FrameError, TokenBucket, db, domain_error, message_fields
 from helpdesk import context, realtime
 from tickets.errors import TicketError
 from tickets.models import Ticket
@@ -36,12 +35,12 @@ TICKET_FRAMES = {"watch", "unwatch", "typing", "message", "read"}
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
-        groups = await database_sync_to_async(self._groups_for)(user)
+        groups = await db(self._groups_for)(user)
         if groups is None:
             await self.close(code=4403)
             return
         self.user = user
-        self.display_name = await database_sync_to_async(self._display_name)(user)
+        self.display_name = await db(self._display_name)(user)
         self.groups_joined = set(groups)
         self.watching: set[int] = set()
         self.authorised_at = asyncio.get_running_loop().time()
@@ -51,9 +50,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        if await database_sync_to_async(self._is_agent)():
-            await database_sync_to_async(_sockets_change)(self.user.pk, +1)
-            self.presence = await database_sync_to_async(self._presence_on_connect)()
+        if await db(self._is_agent)():
+            await db(_sockets_change)(self.user.pk, +1)
+            self.presence = await db(self._presence_on_connect)()
             self.heartbeat = asyncio.create_task(self._heartbeat())
 
     @staticmethod
@@ -92,9 +91,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             while True:
                 await asyncio.sleep(HEARTBEAT_SECONDS)
                 try:
-                    await database_sync_to_async(agent_presence_set)(
-                        actor=self.user, presence=self.presence, heartbeat=True
-                    )
+                    await db(agent_presence_set)(actor=self.user, presence=self.presence, heartbeat=True)
                 except Exception:
                     logger.warning("presence heartbeat failed", exc_info=True)
 
@@ -106,8 +103,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
             with contextlib.suppress(Exception):
                 # Another tab (or the page that replaced this one) still holds the agent online.
-                if await database_sync_to_async(_sockets_change)(self.user.pk, -1) <= 0:
-                    await database_sync_to_async(agent_presence_set)(actor=self.user, presence="offline")
+                if await db(_sockets_change)(self.user.pk, -1) <= 0:
+                    await db(agent_presence_set)(actor=self.user, presence="offline")
         for ticket_id in list(getattr(self, "watching", ())):
             await self._presence(ticket_id, "left")
             with contextlib.suppress(Exception):
@@ -126,7 +123,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if now - self.authorised_at < REAUTH_SECONDS:
             return True
         self.authorised_at = now
-        fresh, groups, visible = await database_sync_to_async(self._reauthorise)()
+        fresh, groups, visible = await db(self._reauthorise)()
         if groups is None:
             self.closed = True
             await self.close(code=4403)
@@ -220,7 +217,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if ticket_id in self.watching:
             await self._presence(ticket_id, "viewing")
             return
-        allowed = await database_sync_to_async(self._can_view)(ticket_id)
+        allowed = await db(self._can_view)(ticket_id)
         if not allowed or len(self.watching) >= MAX_WATCHED:
             # Same answer for missing and hidden tickets.
             await self.send_json({"type": "error", "code": "not_found", "message": "No such ticket."})
@@ -232,7 +229,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def _send_message(self, ticket_id: int, content: dict) -> None:
         """A reply (or, with internal: true, a note) from the chat panel; acked with its seq once committed."""
         client_msg_id, body = message_fields(content)
-        seq = await database_sync_to_async(self._post)(ticket_id, body, client_msg_id, bool(content.get("internal")))
+        seq = await db(self._post)(ticket_id, body, client_msg_id, bool(content.get("internal")))
         await self.send_json({"type": "ack", "ticket": ticket_id, "client_msg_id": client_msg_id, "seq": seq})
 
     def _post(self, ticket_id: int, body: str, client_msg_id: str, internal: bool) -> int:
@@ -246,7 +243,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         seq = content.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise FrameError("invalid", "read needs a non-negative integer seq.", field="seq")
-        await database_sync_to_async(self._mark_read)(ticket_id, seq)
+        await db(self._mark_read)(ticket_id, seq)
 
     @staticmethod
     def _mark_read(ticket_id: int, seq: int) -> None:
@@ -266,7 +263,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         self.presence = state
-        await database_sync_to_async(agent_presence_set)(actor=self.user, presence=state)
+        await db(agent_presence_set)(actor=self.user, presence=state)
         await self.send_json({"type": "presence.me", "state": state})
 
     def _can_view(self, ticket_id: int) -> bool:

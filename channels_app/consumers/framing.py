@@ -6,11 +6,24 @@ import json
 import time
 from typing import Any
 
+from channels.db import database_sync_to_async
+
 from tickets.errors import TicketError
 
 MAX_FRAME_CHARS = 16_384
 MAX_BODY_CHARS = 4000
 MAX_CLIENT_MSG_ID = 64
+
+
+def db(func):
+    """Run ORM work from a consumer in the event loop's thread pool.
+
+    channels' default (thread_sensitive) runs every consumer's database call of the process on one shared
+    thread: 200 chat sockets queued behind each other there (bench/chat_load.py). Each call is its own unit of
+    work (a service's transaction or a read), so nothing needs the shared thread; connections come from the
+    process's psycopg pool.
+    """
+    return database_sync_to_async(func, thread_sensitive=False)
 
 
 class TokenBucket:
