@@ -49,6 +49,8 @@ class AuditEvent(models.Model):
     """
 
     created_at = models.DateTimeField(_("at"))
+    # Which hash chain the event extends (helpdesk.audit: one per hash of the object, so appends run in parallel).
+    chain = models.PositiveSmallIntegerField(_("chain"), default=0, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -71,6 +73,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_idx"),
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
             models.Index(fields=["action", "-id"], name="audit_action_idx"),
+            models.Index(fields=["chain", "-id"], name="audit_chain_idx"),
         ]
 
     def __str__(self) -> str:
@@ -81,6 +84,7 @@ class AuditCheckpoint(models.Model):
     """A periodic HMAC-signed statement of the chain head: truncating the tail becomes detectable too."""
 
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    chain = models.PositiveSmallIntegerField(_("chain"), default=0)
     last_event_id = models.BigIntegerField(_("last event id"))
     last_hash = models.CharField(_("last hash"), max_length=64)
     event_count = models.BigIntegerField(_("event count"))

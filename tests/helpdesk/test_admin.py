@@ -26,7 +26,7 @@ def boss_client(client: Any, supervisor: Any) -> Any:
 
 @pytest.mark.django_db
 def test_audit_trail_pages_load_for_a_supervisor_read_only(boss_client: Any, ticket: Any) -> None:
-    checkpoint = audit_checkpoint_create()
+    checkpoint = audit_checkpoint_create()[0]
     event = AuditEvent.objects.get(action="ticket.create")
     assert boss_client.get(reverse("admin:helpdesk_auditevent_changelist")).status_code == 200
     page = boss_client.get(reverse("admin:helpdesk_auditevent_change", args=[event.pk]))

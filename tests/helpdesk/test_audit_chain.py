@@ -21,7 +21,7 @@ from helpdesk.audit import (
     audit_record,
 )
 from helpdesk.models import AuditCheckpoint, AuditEvent
-from tests.factories import make_customer, make_ticket
+from tests.factories import ShopFactory, make_customer, make_ticket
 from tickets import services
 from tickets.models import Status
 
@@ -65,6 +65,12 @@ def _recompute(event: AuditEvent) -> str:
     }
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256((event.prev_hash + canonical).encode()).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def _one_chain(settings):
+    """Most tests here read the trail as one chain; test_chains_* cover AUDIT_CHAINS > 1."""
+    settings.AUDIT_CHAINS = 1
 
 
 @pytest.fixture
@@ -210,7 +216,7 @@ def test_a_deleted_first_event_is_reported_at_the_new_first(trail):
 
 @pytest.mark.django_db
 def test_checkpoint_signs_the_head_of_the_chain(trail, settings):
-    checkpoint = audit_checkpoint_create()
+    (checkpoint,) = audit_checkpoint_create()
     head = trail[-1]
     assert (checkpoint.last_event_id, checkpoint.last_hash, checkpoint.event_count) == (head.pk, head.hash, 5)
     expected = hmac.new(settings.SECRET_KEY.encode(), f"{head.pk}:{head.hash}".encode(), hashlib.sha256).hexdigest()
@@ -220,23 +226,23 @@ def test_checkpoint_signs_the_head_of_the_chain(trail, settings):
 
 @pytest.mark.django_db
 def test_checkpoint_is_none_when_nothing_is_new_and_follows_the_head_otherwise(trail):
-    assert audit_checkpoint_create() is not None
-    assert audit_checkpoint_create() is None
+    assert len(audit_checkpoint_create()) == 1
+    assert audit_checkpoint_create() == []
     newest = audit_record(actor=None, action="heartbeat")
-    second = audit_checkpoint_create()
+    (second,) = audit_checkpoint_create()
     assert (second.last_event_id, second.event_count) == (newest.pk, len(trail) + 1)
     assert AuditCheckpoint.objects.count() == 2
 
 
 @pytest.mark.django_db
 def test_no_checkpoint_for_an_empty_trail():
-    assert audit_checkpoint_create() is None
+    assert audit_checkpoint_create() == []
     assert not AuditCheckpoint.objects.exists()
 
 
 @pytest.mark.django_db
 def test_a_forged_checkpoint_signature_is_detected(trail):
-    checkpoint = audit_checkpoint_create()
+    (checkpoint,) = audit_checkpoint_create()
     AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(signature="0" * 64)
     report = audit_chain_verify()
     assert (report.ok, report.first_bad_id) == (False, checkpoint.last_event_id)
@@ -366,4 +372,82 @@ def test_concurrent_writers_keep_one_linear_chain():
     events = list(AuditEvent.objects.order_by("id"))
     assert len(events) == writers * per_writer
     assert [e.prev_hash for e in events] == [GENESIS] + [e.hash for e in events[:-1]]
+    assert audit_chain_verify().ok
+
+
+# --- several chains --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chains_keep_each_objects_events_together_and_verify_and_checkpoint_each(settings):
+    """With AUDIT_CHAINS > 1 an object's events stay in one chain, each chain links and is signed by itself."""
+    from helpdesk.audit import chain_for
+
+    settings.AUDIT_CHAINS = 4
+    shops = [ShopFactory() for _ in range(8)]
+    for _round in range(3):
+        for shop in shops:
+            with transaction.atomic():
+                audit_record(actor=None, action="shop.touch", obj=shop)
+    events = list(AuditEvent.objects.filter(action="shop.touch").order_by("id"))
+    by_object = {}
+    for event in events:
+        by_object.setdefault(event.object_id, set()).add(event.chain)
+    assert all(len(chains) == 1 for chains in by_object.values())
+    assert {e.chain for e in events} == {chain_for("helpdesk.shop", str(s.pk)) for s in shops}
+    for chain in {e.chain for e in events}:
+        links = list(AuditEvent.objects.filter(chain=chain).order_by("id"))
+        assert [e.prev_hash for e in links] == [GENESIS] + [e.hash for e in links[:-1]]
+    created = audit_checkpoint_create()
+    assert sorted(c.chain for c in created) == sorted({e.chain for e in AuditEvent.objects.all()})
+    assert audit_chain_verify().ok
+    # Truncating one chain's tail is caught by that chain's checkpoint.
+    victim = AuditEvent.objects.filter(chain=created[-1].chain).order_by("-id").first()
+    with transaction.atomic(), _trigger_disabled():
+        _sql("DELETE FROM helpdesk_auditevent WHERE id = %s", [victim.pk])
+    report = audit_chain_verify()
+    assert not report.ok and report.first_bad_id == victim.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chains_let_writers_of_different_objects_append_in_parallel(settings):
+    """Two transactions about objects of different chains do not wait for each other's commit."""
+    from helpdesk.audit import chain_for
+
+    settings.AUDIT_CHAINS = 16
+    shops = [ShopFactory() for _ in range(40)]
+    first = shops[0]
+    other = next(
+        s for s in shops[1:] if chain_for("helpdesk.shop", str(s.pk)) != chain_for("helpdesk.shop", str(first.pk))
+    )
+    holding = threading.Event()
+    release = threading.Event()
+    finished = threading.Event()
+
+    def hold_first_chain() -> None:
+        try:
+            with transaction.atomic():
+                audit_record(actor=None, action="slow", obj=first)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def append_other() -> None:
+        try:
+            with transaction.atomic():
+                audit_record(actor=None, action="fast", obj=other)
+            finished.set()
+        finally:
+            connection.close()
+
+    slow = threading.Thread(target=hold_first_chain)
+    slow.start()
+    assert holding.wait(10)
+    fast = threading.Thread(target=append_other)
+    fast.start()
+    assert finished.wait(5)  # not blocked behind the open transaction of the other chain
+    release.set()
+    slow.join()
+    fast.join()
     assert audit_chain_verify().ok
