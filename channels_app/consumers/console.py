@@ -44,6 +44,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = set(groups)
         self.watching: set[int] = set()
         self.authorised_at = asyncio.get_running_loop().time()
+        self.fingerprint = await db(TicketPolicy.grants_fingerprint)(user.pk)
         self.closed = False
         self.frames = TokenBucket(rate=20, burst=60)
         self.presence = "online"
@@ -143,14 +144,24 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     def _reauthorise(self):
-        fresh = get_user_model().objects.filter(pk=self.user.pk).select_related("agent_profile").first()
-        if fresh is None:
+        """One query when nothing changed (the grants' fingerprint), the full scope only when something did.
+
+        Watched tickets are re-checked every time too: a ticket moved to another queue leaves the agent's sight
+        without any grant changing.
+        """
+        fingerprint = TicketPolicy.grants_fingerprint(self.user.pk)
+        if fingerprint is None:
             return None, None, set()
-        groups = self._groups_for(fresh)
+        if fingerprint == self.fingerprint:
+            user, groups = self.user, sorted(self.groups_joined)
+        else:
+            user = get_user_model().objects.filter(pk=self.user.pk).select_related("agent_profile").first()
+            groups = self._groups_for(user) if user is not None else None
+            self.fingerprint = fingerprint
         if groups is None or not self.watching:
-            return fresh, groups, set()
+            return user, groups, set()
         tickets = Ticket.objects.filter(pk__in=self.watching).select_related("customer")
-        return fresh, groups, {t.pk for t in TicketPolicy.visible_to(fresh, tickets)}
+        return user, groups, set(TicketPolicy.visible_to(user, tickets).values_list("pk", flat=True))
 
     # --- frames in ----------------------------------------------------------------------------------------
 

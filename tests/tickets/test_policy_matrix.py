@@ -158,3 +158,30 @@ def test_customer_never_reads_internal_notes(world):
     client.force_login(users["agent"])
     bodies = [m["body"] for m in client.get(f"/api/v1/tickets/{tickets['own'].reference}/messages/").json()["results"]]
     assert any("恶意退款" in b for b in bodies)
+
+
+@pytest.mark.django_db
+def test_the_grants_fingerprint_changes_with_every_grant_that_changes_the_scope(queue, other_queue, shop):
+    """Websockets re-check it every second instead of recomputing the scope: it must see each revocation."""
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    from helpdesk.roles import Role
+    from tests.factories import make_agent, make_user
+    from tickets.permissions import TicketPolicy
+
+    agent = make_agent(queue, username="fp-agent")
+    seen = {TicketPolicy.grants_fingerprint(agent.pk)}
+    assert TicketPolicy.grants_fingerprint(agent.pk) in seen  # stable while nothing changes
+    changes = [
+        lambda: assign_perm("tickets.work_queue", agent, other_queue),
+        lambda: remove_perm("tickets.work_queue", agent, queue),
+        lambda: assign_perm("helpdesk.access_shop", agent, shop),
+        lambda: make_user(Role.SUPERVISOR, username="fp-boss").groups.first().user_set.add(agent),
+        lambda: type(agent).objects.filter(pk=agent.pk).update(is_active=False),
+    ]
+    for change in changes:
+        change()
+        fingerprint = TicketPolicy.grants_fingerprint(agent.pk)
+        assert fingerprint not in seen
+        seen.add(fingerprint)
+    assert TicketPolicy.grants_fingerprint(999_999) is None
