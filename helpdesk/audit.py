@@ -1,10 +1,12 @@
 """The audit trail: every state change, hash-chained, written in the caller's transaction.
 
-The trail is AUDIT_CHAINS hash chains (default 16), an object's events always in the same one (by a hash of
-its type and id). Each append takes its chain's advisory lock, which is held until COMMIT: with one global
-chain every audited write of the product queued behind the previous one's fsync (~11 ms here, so ~90 writes/s
-in all, bench/chat_load.py); with 16, writes about different objects commit side by side and PostgreSQL
-groups their WAL flushes. Tamper evidence is per chain: a removed or altered event breaks its chain's links,
+The trail is AUDIT_CHAINS hash chains (default 16). A transaction appends all its events to one chain, picked
+by a hash of the first object it audits, and takes that chain's advisory lock, held until COMMIT. With one
+global chain every audited write of the product queued behind the previous one's fsync (~11 ms here, so ~90
+writes/s in all, bench/chat_load.py); with 16, writes about different objects commit side by side and
+PostgreSQL groups their WAL flushes. One lock per transaction also means no two transactions can each hold a
+chain the other waits for (locking a chain per object deadlocked: accept audits the ticket and the chat).
+Tamper evidence is per chain: a removed or altered event breaks its chain's links,
 and each chain's head is signed by the periodic checkpoint. Lowering AUDIT_CHAINS later is safe only for
 chains that were checkpointed (verification walks the configured chains and every checkpointed one).
 """
@@ -98,9 +100,7 @@ def audit_record(
     label = user.get_username() if user else (ctx.actor_label or "system")
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
-    chain = chain_for(object_type, object_id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK, chain])
+    chain = _transaction_chain(object_type, object_id)
     last = AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
     event = AuditEvent(
         chain=chain,
@@ -119,6 +119,19 @@ def audit_record(
     event.hash = _digest(event.prev_hash, _hashed_fields(event))
     event.save(force_insert=True)
     return event
+
+
+def _transaction_chain(object_type: str, object_id: str) -> int:
+    """The chain of the current transaction: chosen and locked by its first event, reused by the others."""
+    outermost = connection.atomic_blocks[0]
+    held = getattr(connection, "_carddesk_audit_chain", None)
+    if held is not None and held[0] is outermost:
+        return held[1]
+    chain = chain_for(object_type, object_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK, chain])
+    connection._carddesk_audit_chain = (outermost, chain)
+    return chain
 
 
 @dataclass(frozen=True)

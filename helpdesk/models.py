@@ -49,7 +49,7 @@ class AuditEvent(models.Model):
     """
 
     created_at = models.DateTimeField(_("at"))
-    # Which hash chain the event extends (helpdesk.audit: one per hash of the object, so appends run in parallel).
+    # Which hash chain the event extends (helpdesk.audit: one chain per transaction, so appends run in parallel).
     chain = models.PositiveSmallIntegerField(_("chain"), default=0, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL

@@ -380,7 +380,7 @@ def test_concurrent_writers_keep_one_linear_chain():
 
 @pytest.mark.django_db(transaction=True)
 def test_chains_keep_each_objects_events_together_and_verify_and_checkpoint_each(settings):
-    """With AUDIT_CHAINS > 1 an object's events stay in one chain, each chain links and is signed by itself."""
+    """With AUDIT_CHAINS > 1 each transaction's events go to its object's chain; each chain links and is signed."""
     from helpdesk.audit import chain_for
 
     settings.AUDIT_CHAINS = 4
@@ -450,4 +450,25 @@ def test_chains_let_writers_of_different_objects_append_in_parallel(settings):
     release.set()
     slow.join()
     fast.join()
+    assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_transaction_appends_all_its_events_to_one_chain(settings):
+    """Two objects of different chains in one transaction: one lock, one chain (no lock-order deadlock)."""
+    from helpdesk.audit import chain_for
+
+    settings.AUDIT_CHAINS = 16
+    shops = [ShopFactory() for _ in range(40)]
+    a = shops[0]
+    b = next(s for s in shops[1:] if chain_for("helpdesk.shop", str(s.pk)) != chain_for("helpdesk.shop", str(a.pk)))
+    with transaction.atomic():
+        first = audit_record(actor=None, action="pair", obj=a)
+        with transaction.atomic():  # a savepoint stays in the transaction's chain
+            second = audit_record(actor=None, action="pair", obj=b)
+    assert first.chain == second.chain == chain_for("helpdesk.shop", str(a.pk))
+    assert second.prev_hash == first.hash
+    with transaction.atomic():
+        third = audit_record(actor=None, action="pair", obj=b)
+    assert third.chain == chain_for("helpdesk.shop", str(b.pk))
     assert audit_chain_verify().ok
