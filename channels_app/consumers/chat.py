@@ -322,7 +322,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- events from the channel layer ------------------------------------------------------------------
 
     async def carddesk_event(self, message):
-        event = message.get("event") or {}
+        event = dict(message.get("event") or {})  # shared with other sockets of this process
         kind = event.get("type")
         if kind == "message.created" and event.get("ticket") == self.ticket_id:
             self.quiet_since = asyncio.get_running_loop().time()  # the layer is delivering messages
@@ -339,6 +339,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     return
             await self._replay(self.delivered)  # a gap: read the truth
         elif kind == "presence" and event.get("ticket") == self.ticket_id and event.get("kind") != "customer":
+            event.pop("reply_to", None)
             user = event.get("user")
             if user is None:
                 return

@@ -298,15 +298,16 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def carddesk_event(self, message):
         if not await self._still_authorised():
             return
-        event = message["event"]
+        event = dict(message["event"])  # shared with the other sockets of this process: never mutate it
         ticket_id = event.get("ticket")
         if event.get("type") in {"message.created", "presence", "chat.read"} and ticket_id not in self.watching:
             return  # a ticket this socket no longer watches (unwatched, or no longer visible)
-        # A "viewing" from a newcomer asks the others to announce themselves, so both sides see each other.
-        if event.get("type") == "presence" and event.get("state") == "viewing" and event.get("user") != self.user.pk:
-            ticket_id = event.get("ticket")
-            if ticket_id in self.watching and not event.get("reply") and event.get("kind") != "customer":
-                await self._presence(ticket_id, "viewing", reply=True)
+        # A "viewing" from a newcomer asks the others to announce themselves, to the newcomer alone (so a
+        # ticket with k viewers costs k frames per arrival, not k²).
+        reply_to = event.pop("reply_to", None) if event.get("type") == "presence" else None
+        newcomer = reply_to and event.get("state") == "viewing" and event.get("user") != self.user.pk
+        if newcomer and ticket_id in self.watching and event.get("kind") != "customer":
+            await self._presence(ticket_id, "viewing", reply_to=reply_to)
         await self.send_json(event)
 
 

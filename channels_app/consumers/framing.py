@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,15 +17,22 @@ MAX_BODY_CHARS = 4000
 MAX_CLIENT_MSG_ID = 64
 
 
+# Database calls mostly wait (a COMMIT is an fsync, ~11 ms on our machines), so a process needs many more
+# threads than cores; each thread takes its connection from the process's psycopg pool (DB_POOL_MAX_SIZE).
+_EXECUTOR = ThreadPoolExecutor(
+    max_workers=int(os.environ.get("WEBSOCKET_DB_THREADS", "24")), thread_name_prefix="carddesk-ws-db"
+)
+
+
 def db(func):
-    """Run ORM work from a consumer in the event loop's thread pool.
+    """Run ORM work from a consumer in a sized thread pool.
 
     channels' default (thread_sensitive) runs every consumer's database call of the process on one shared
-    thread: 200 chat sockets queued behind each other there (bench/chat_load.py). Each call is its own unit of
-    work (a service's transaction or a read), so nothing needs the shared thread; connections come from the
-    process's psycopg pool.
+    thread, and the loop's default executor has cores + 4 threads: either way 200 chat sockets queued behind
+    each other's fsyncs (bench/chat_load.py). Each call is its own unit of work (a service's transaction or a
+    read), so nothing needs a shared thread.
     """
-    return database_sync_to_async(func, thread_sensitive=False)
+    return database_sync_to_async(func, thread_sensitive=False, executor=_EXECUTOR)
 
 
 class TokenBucket:

@@ -95,7 +95,7 @@ def database_settings(url: str) -> dict:
     config["OPTIONS"].setdefault("connect_timeout", 5)
     # ...so a process keeps a small psycopg pool instead: "closing" returns the connection. Without it every
     # websocket frame's database call opened a new PostgreSQL session (~4 ms each, measured in bench/chat_load.py).
-    pool_size = env.int("DB_POOL_MAX_SIZE", default=10)
+    pool_size = env.int("DB_POOL_MAX_SIZE", default=24)
     if pool_size > 0 and config["CONN_MAX_AGE"] == 0:
         config["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
         config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
