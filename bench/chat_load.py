@@ -610,7 +610,7 @@ def report(args, out: dict, log: Path | None) -> None:
         print(
             f"burst: server idle {burst['quiet_after_pairs']:.1f} s after the pairs; {burst['members']} of "
             f"{args.burst_members} consoles watching after {burst['watch_seconds']:.1f} s, "
-            f"{burst['presence_frames']:,} presence frames to them (each watcher echoing each newcomer to all: "
+            f"{burst['presence_frames']:,} presence frames to them (an all-to-all echo of each newcomer: "
             f"Σk² = {sum(k * k for k in range(1, burst['members'] + 1)):,}), "
             + (f"quiet after {q:.1f} s" if (q := burst["quiet_seconds"]) else f"still coming after {QUIET_SECONDS:g} s")
         )

@@ -281,7 +281,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
         return ticket is not None and TicketPolicy.can_view(self.user, ticket)
 
-    async def _presence(self, ticket_id: int, state: str, *, reply: bool = False) -> None:
+    async def _presence(self, ticket_id: int, state: str, *, reply_to: str | None = None) -> None:
         event = {
             "type": "presence",
             "ticket": ticket_id,
@@ -289,8 +289,12 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             "name": self.display_name,
             "state": state,
         }
-        if reply:
+        if reply_to is not None:  # an answer to a newcomer: to its socket alone
             event["reply"] = True
+            await self.channel_layer.send(reply_to, {"type": "carddesk.event", "event": event})
+            return
+        if state == "viewing":
+            event["reply_to"] = self.channel_name  # those already here announce themselves to this socket only
         await self.channel_layer.group_send(
             realtime.ticket_group(ticket_id), {"type": "carddesk.event", "event": event}
         )

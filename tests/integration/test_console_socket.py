@@ -47,6 +47,9 @@ def test_agents_get_message_events_and_see_each_other(asgi_server, shop, queue):
             await b.send(json.dumps({"type": "watch", "ticket": ticket.pk}))
             seen_by_a = await _recv_until(a, lambda f: f.get("type") == "presence" and f.get("name") == "Bob")
             assert seen_by_a and seen_by_a["state"] == "viewing"
+            # The newcomer hears who was already there (an answer sent to its socket alone).
+            seen_by_b = await _recv_until(b, lambda f: f.get("type") == "presence" and f.get("name") == "Alice")
+            assert seen_by_b and seen_by_b["state"] == "viewing" and "reply_to" not in seen_by_b
             await b.send(json.dumps({"type": "typing", "ticket": ticket.pk, "state": "start"}))
             typing = await _recv_until(a, lambda f: f.get("type") == "presence" and f.get("state") == "typing")
             assert typing and typing["user"] == bob.pk
@@ -101,3 +104,26 @@ def test_anonymous_and_customers_are_refused(asgi_server):
         async_to_sync(scenario)()
     except ConnectionClosed as closed:
         assert closed.rcvd.code == 4403
+
+
+@pytest.mark.integration
+def test_a_newcomer_hears_who_was_already_viewing(asgi_server, shop, queue):
+    """Viewers already on the ticket answer a newcomer's "viewing" on its socket alone (not to everyone)."""
+    ticket = make_ticket(shop=shop, queue=queue)
+    alice = make_agent(queue, username="alice")
+    bob = make_agent(queue, username="bob")
+    alice_cookie, bob_cookie = session_cookie_for(alice), session_cookie_for(bob)
+
+    async def scenario():
+        async with _connect(asgi_server, alice_cookie) as a:
+            await a.send(json.dumps({"type": "watch", "ticket": ticket.pk}))
+            assert await _recv_until(a, lambda f: f.get("type") == "presence" and f.get("name") == "Alice")
+            async with _connect(asgi_server, bob_cookie) as b:
+                await b.send(json.dumps({"type": "watch", "ticket": ticket.pk}))
+                answer = await _recv_until(b, lambda f: f.get("type") == "presence" and f.get("name") == "Alice")
+                assert answer is not None and answer["reply"] is True and "reply_to" not in answer
+                # Alice hears Bob once, and no answer of hers comes back to her.
+                assert await _recv_until(a, lambda f: f.get("name") == "Bob")
+                assert await _recv_until(a, lambda f: f.get("reply"), timeout=1.5) is None
+
+    async_to_sync(scenario)()
