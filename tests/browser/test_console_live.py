@@ -124,9 +124,11 @@ def test_reconnect_catches_up_exactly_once(asgi_server, desk, new_context):
     b.evaluate("window.__sockets.forEach((s) => s.close())")
     context.set_offline(True)
     expect(b.locator("#live-status")).to_have_attribute("data-state", "offline")
-    assert off_loop(_reply_as("agent_a", "Posted while you were offline"), desk) == 2
     b.wait_for_function("window.__sockets.length >= 2 && window.__sockets.at(-1).readyState === WebSocket.CLOSED")
-    expect(b.locator('#thread article[data-seq="2"]')).to_have_count(0)  # a retry failed; nothing arrived
+    # A retry has failed: the page is really cut off now (posting earlier raced a retry that beat the offline switch).
+    assert off_loop(_reply_as("agent_a", "Posted while you were offline"), desk) == 2
+    b.wait_for_timeout(500)
+    expect(b.locator('#thread article[data-seq="2"]')).to_have_count(0)  # nothing arrived while offline
 
     # Back online: the page reconnects by itself and catches up by seq.
     context.set_offline(False)
