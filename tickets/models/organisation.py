@@ -27,6 +27,29 @@ class Queue(TimeStampedModel):
         _("overflow threshold"), default=0, help_text=_("Waiting tickets above which new ones overflow; 0 = never.")
     )
     is_vip = models.BooleanField(_("VIP queue"), default=False)
+    calendar = models.ForeignKey(
+        "tickets.Calendar",
+        verbose_name=_("business calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Business hours for routing and rules; SLA policies carry their own."),
+    )
+    sla_policy = models.ForeignKey(
+        "tickets.SlaPolicy",
+        verbose_name=_("default SLA policy"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Applies when no SLA policy's conditions match."),
+    )
+    auto_assign = models.BooleanField(
+        _("assign automatically"),
+        default=False,
+        help_text=_("Route new tickets to the least-loaded online agent with the queue's skills."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -54,6 +77,11 @@ class AgentProfile(TimeStampedModel):
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     skills = ArrayField(models.CharField(max_length=40), verbose_name=_("skills"), default=list, blank=True)
     max_concurrent_chats = models.PositiveSmallIntegerField(_("max concurrent chats"), default=3)
+    max_open_tickets = models.PositiveSmallIntegerField(
+        _("max open tickets"), default=20, help_text=_("Routing assigns no more unsolved tickets than this.")
+    )
+    # Round-robin among equally loaded agents: the one routed to longest ago goes first.
+    last_routed_at = models.DateTimeField(_("last routed at"), null=True, blank=True, editable=False)
     presence = models.CharField(_("presence"), max_length=10, choices=Presence.choices, default=Presence.OFFLINE)
     presence_changed_at = models.DateTimeField(_("presence changed at"), null=True, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Shanghai")

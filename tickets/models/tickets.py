@@ -66,6 +66,26 @@ class Ticket(TimeStampedModel):
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     sentiment = models.FloatField(_("sentiment"), null=True, blank=True)
+    # The classifier's reading (a category slug) and how sure it was; `category_confirmed` once an agent set
+    # or kept the category (those tickets train the next model).
+    intent = models.CharField(_("intent"), max_length=60, blank=True)
+    intent_confidence = models.FloatField(_("intent confidence"), null=True, blank=True)
+    category_confirmed = models.BooleanField(_("category confirmed by an agent"), default=False)
+    # SLA clocks as data (DESIGN invariant 5): due times computed by tickets.services.sla when the ticket
+    # changes; the sweep reads only `sla_next_due_at` through a partial index.
+    sla_policy = models.ForeignKey(
+        "tickets.SlaPolicy", verbose_name=_("SLA policy"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    sla_first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    sla_next_response_due_at = models.DateTimeField(_("next response due"), null=True, blank=True)
+    sla_resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    sla_next_due_at = models.DateTimeField(_("next SLA check"), null=True, blank=True, editable=False)
+    # Start of the open next-response cycle (the customer message the desk owes an answer to) and its seq.
+    sla_next_response_from = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_next_response_cycle = models.PositiveIntegerField(default=0, editable=False)
+    # Intervals the clocks stood still (pending, on hold, solved): [[start, end|null], ...] in ISO 8601.
+    sla_pauses = models.JSONField(default=list, blank=True, editable=False)
+    sla_breached = models.BooleanField(_("SLA breached"), default=False)
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -109,6 +129,12 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["-updated_at", "-id"], name="ticket_unsolved_idx", condition=UNSOLVED_Q),
             # Console search: substring match on subjects, Chinese and English alike (pg_trgm).
             GinIndex(OpClass(Upper("subject"), name="gin_trgm_ops"), name="ticket_subject_trgm"),
+            # The SLA sweep: only tickets with something still to fire are in it.
+            models.Index(
+                fields=["sla_next_due_at"],
+                name="ticket_sla_due_idx",
+                condition=models.Q(sla_next_due_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -147,6 +173,8 @@ class Message(models.Model):
     is_internal = models.BooleanField(_("internal note"), default=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     client_msg_id = models.CharField(_("client message id"), max_length=64, null=True, blank=True)
+    # Customer messages: the sentiment scorer's reading, -1..1 (kept per message for the trend).
+    sentiment = models.FloatField(_("sentiment"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

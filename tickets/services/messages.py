@@ -19,7 +19,9 @@ from tickets.locks import lock_ticket
 from tickets.models import Attachment, AuthorKind, Message, Status, Ticket
 from tickets.permissions import TicketPolicy
 from tickets.services.content import check_upload, render_body
+from tickets.services.enqueue import automation_after_commit
 from tickets.services.notifications import agent_reply_notify
+from tickets.services.sla import sla_refresh
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,10 @@ def customer_message_post(
         ticket.status = Status.OPEN
         fields.append("status")
     ticket.save(update_fields=fields)
+    sla_refresh(ticket)
     audit_record(actor=actor, action="ticket.customer_message", obj=ticket, changes=changes)
     _broadcast_message(ticket, result.message)
+    automation_after_commit(ticket.pk, trigger="customer_message", seq=result.message.seq)
     return result
 
 
@@ -229,6 +233,7 @@ def agent_reply_post(
         ticket.status = Status.OPEN
         fields.append("status")
     ticket.save(update_fields=fields)
+    sla_refresh(ticket)
     audit_record(actor=actor, action="ticket.reply", obj=ticket, changes=changes)
     _broadcast_message(ticket, result.message)
     agent_reply_notify(ticket=ticket, message=result.message)

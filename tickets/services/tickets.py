@@ -18,8 +18,10 @@ from tickets.errors import InvalidInput, InvalidTransition, NotAllowed
 from tickets.locks import lock_ticket, lock_tickets
 from tickets.models import Category, Channel, Customer, Message, Order, Priority, Queue, Status, Tag, Ticket
 from tickets.permissions import TicketPolicy
+from tickets.services.enqueue import automation_after_commit
 from tickets.services.messages import PostResult, _append, _require, system_message_append
 from tickets.services.notifications import ticket_status_notify
+from tickets.services.sla import sla_refresh
 
 # new → open ⇄ pending/on_hold → solved → closed; a customer reply reopens solved (messages.py).
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -102,7 +104,7 @@ def ticket_create(
     tag_objects = _tags(tags)
     if tag_objects:
         ticket.tags.add(*tag_objects)
-    _append(
+    first = _append(
         ticket,
         kind="customer",
         actor=actor if getattr(actor, "is_authenticated", False) and customer.user_id == actor.pk else None,
@@ -114,6 +116,7 @@ def ticket_create(
         attachments=attachments,
     )
     ticket.save(update_fields=["last_seq", "last_public_seq"])
+    sla_refresh(ticket)
     audit_record(
         actor=actor,
         action="ticket.create",
@@ -129,6 +132,7 @@ def ticket_create(
         },
     )
     _ticket_event(ticket, "ticket.created")
+    automation_after_commit(ticket.pk, trigger="created", seq=first.message.seq)
     return ticket
 
 
@@ -196,7 +200,11 @@ def ticket_change_status(*, ticket: Ticket, actor: AbstractBaseUser | None, stat
     elif before == Status.SOLVED:
         ticket.solved_at = None
         fields.append("solved_at")
+    if actor is not None and status in {Status.SOLVED, Status.CLOSED} and ticket.category_id:
+        ticket.category_confirmed = True  # the agent kept the category: a training sample
+        fields.append("category_confirmed")
     ticket.save(update_fields=fields)
+    sla_refresh(ticket)
     audit_record(actor=actor, action="ticket.status", obj=ticket, changes={"status": [before, status]})
     _ticket_event(ticket, "ticket.status_changed")
     ticket_status_notify(ticket=ticket, before=before)
@@ -245,8 +253,13 @@ def ticket_update(
             changes[name] = [getattr(ticket, f"{name}_id"), new_id]
             setattr(ticket, name, value)
             fields.append(name)
+    if "category" in fields and actor is not None:
+        ticket.category_confirmed = True  # an agent set or corrected it: a training sample
+        fields.append("category_confirmed")
     if fields:
         ticket.save(update_fields=[*fields, "updated_at"])
+        if {"priority", "category", "queue"} & set(fields):
+            sla_refresh(ticket)
     if tags is not _UNSET:
         wanted = _tags(tags)
         current = set(ticket.tags.values_list("name", flat=True))
@@ -298,6 +311,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: AbstractBaseUser | No
     source.closed_at = timezone.now()
     source.merged_into = target
     source.save(update_fields=["status", "closed_at", "merged_into", "updated_at"])
+    sla_refresh(source)
     system_message_append(source, f"Merged into {target.reference}.", internal=False)
     system_message_append(target, f"{source.reference} was merged into this ticket ({len(moved)} messages).")
     audit_record(

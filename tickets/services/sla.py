@@ -1,0 +1,488 @@
+"""SLA clocks as data (DESIGN invariant 5).
+
+`sla_refresh` runs inside every service that changes a ticket (under its row lock): it picks the policy,
+opens/closes pauses, computes the per-metric due times in business time and stores the next moment anything
+is due in `sla_next_due_at`. `sla_sweep` (Celery beat, every few seconds) claims due tickets with
+`FOR UPDATE SKIP LOCKED` through the partial index and fires each warning and breach once: it runs under the
+ticket's row lock, so its read of the ticket's fired events is authoritative, and the unique constraint on
+`SlaEvent` is the backstop. Missed deadlines (no worker for a while) fire on the first sweep after.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from helpdesk import context, realtime
+from helpdesk.audit import audit_record
+from tickets.automation.businesstime import Schedule, Slot, add_business
+from tickets.models import (
+    Calendar,
+    Priority,
+    SlaEvent,
+    SlaEventKind,
+    SlaMetric,
+    SlaPolicy,
+    Status,
+    Ticket,
+)
+
+logger = logging.getLogger(__name__)
+
+PAUSED_STATUSES = frozenset({Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED})
+DONE_STATUSES = frozenset({Status.SOLVED, Status.CLOSED})
+ALWAYS_OPEN = Schedule(time_zone="UTC", always_open=True)
+RAISE = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
+CACHE_SECONDS = 10.0
+AT_RISK_MINUTES = 30
+
+_policies: tuple[float, list[SlaPolicy]] | None = None
+_schedules: dict[tuple[int, datetime], Schedule] = {}
+
+
+def sla_cache_clear() -> None:
+    """Forget cached policies and calendars (after an edit; other processes expire theirs in seconds)."""
+    global _policies
+    _policies = None
+    _schedules.clear()
+
+
+def _active_policies() -> list[SlaPolicy]:
+    global _policies
+    if _policies is None or clock.monotonic() - _policies[0] > CACHE_SECONDS:
+        rows = list(
+            SlaPolicy.objects.filter(is_active=True).select_related("calendar").prefetch_related("categories", "shops")
+        )
+        for policy in rows:
+            policy.category_ids = {c.pk for c in policy.categories.all()}
+            policy.shop_ids = {s.pk for s in policy.shops.all()}
+        _policies = (clock.monotonic(), rows)
+    return _policies[1]
+
+
+def schedule_for(calendar: Calendar | None) -> Schedule:
+    if calendar is None or calendar.always_open:
+        return ALWAYS_OPEN
+    key = (calendar.pk, calendar.updated_at)
+    if key not in _schedules:
+        overrides: dict[Any, list] = {}
+        for o in calendar.overrides.all():
+            day = overrides.setdefault(o.date, [])
+            if not o.closed:
+                day.append((o.start, o.end))
+        _schedules[key] = Schedule(
+            time_zone=calendar.time_zone,
+            slots=tuple(Slot(s.weekday, s.start, s.end) for s in calendar.slots.all()),
+            overrides={day: tuple(hours) for day, hours in overrides.items()},
+        )
+    return _schedules[key]
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The first active policy (by position) whose conditions all match; else the queue's default."""
+    policies = _active_policies()
+    tier = ticket.customer.tier if any(p.tiers for p in policies) else ""
+    for policy in policies:
+        if policy.priorities and ticket.priority not in policy.priorities:
+            continue
+        if policy.tiers and tier not in policy.tiers:
+            continue
+        if policy.channels and ticket.channel not in policy.channels:
+            continue
+        if policy.category_ids and ticket.category_id not in policy.category_ids:
+            continue
+        if policy.shop_ids and ticket.shop_id not in policy.shop_ids:
+            continue
+        return policy
+    if ticket.queue_id and ticket.queue.sla_policy_id:
+        return next((p for p in policies if p.pk == ticket.queue.sla_policy_id), None)
+    return None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str  # warned | breached
+    metric: str
+    cycle: int
+    threshold: str
+    at: datetime
+
+    @property
+    def key(self) -> tuple[str, str, int, str]:
+        return (self.kind, self.metric, self.cycle, self.threshold)
+
+
+def _pauses(ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
+    return [(parse_datetime(a), parse_datetime(b) if b else None) for a, b in ticket.sla_pauses]
+
+
+def _clocks(ticket: Ticket) -> list[tuple[str, int, datetime, int]]:
+    """The running metrics: (metric, cycle, start, target seconds)."""
+    policy = ticket.sla_policy
+    running = []
+    if policy.first_response_minutes and ticket.first_response_at is None:
+        running.append((SlaMetric.FIRST_RESPONSE, 0, ticket.created_at, policy.first_response_minutes * 60))
+    if policy.next_response_minutes and ticket.sla_next_response_from is not None:
+        running.append(
+            (
+                SlaMetric.NEXT_RESPONSE,
+                ticket.sla_next_response_cycle,
+                ticket.sla_next_response_from,
+                policy.next_response_minutes * 60,
+            )
+        )
+    if policy.resolution_minutes and ticket.status not in DONE_STATUSES:
+        running.append((SlaMetric.RESOLUTION, 0, ticket.created_at, policy.resolution_minutes * 60))
+    return running
+
+
+def deadlines(ticket: Ticket) -> tuple[dict[str, datetime | None], list[Deadline]]:
+    """Due time per metric and every warning/breach moment of the running clocks (none while paused)."""
+    due: dict[str, datetime | None] = dict.fromkeys(SlaMetric.values)
+    if ticket.sla_policy is None or ticket.status in PAUSED_STATUSES:
+        return due, []
+    policy = ticket.sla_policy
+    schedule = schedule_for(policy.calendar)
+    pauses = _pauses(ticket)
+    out: list[Deadline] = []
+    for metric, cycle, start, target in _clocks(ticket):
+        at = add_business(schedule, start, target, pauses)
+        due[metric] = at
+        if at is None:
+            continue
+        out.append(Deadline(SlaEventKind.BREACHED, metric, cycle, "", at))
+        for pct in sorted(set(policy.warn_percentages)):
+            warn = add_business(schedule, start, target * pct / 100, pauses)
+            if warn is not None:
+                out.append(Deadline(SlaEventKind.WARNED, metric, cycle, f"p{pct}", warn))
+        for minutes in sorted(set(policy.warn_minutes_before)):
+            if 0 < minutes * 60 < target:
+                warn = add_business(schedule, start, target - minutes * 60, pauses)
+                if warn is not None:
+                    out.append(Deadline(SlaEventKind.WARNED, metric, cycle, f"m{minutes}", warn))
+    return due, out
+
+
+def _fired(ticket: Ticket) -> set[tuple[str, str, int, str]]:
+    rows = SlaEvent.objects.filter(ticket=ticket, kind__in=[SlaEventKind.WARNED, SlaEventKind.BREACHED])
+    return set(rows.values_list("kind", "metric", "cycle", "threshold"))
+
+
+def _log(ticket: Ticket, kind: str, metric: str = "", *, cycle: int = 0, threshold: str = "", due=None) -> None:
+    SlaEvent.objects.create(
+        ticket=ticket,
+        policy=ticket.sla_policy,
+        kind=kind,
+        metric=metric,
+        cycle=cycle,
+        threshold=threshold,
+        due_at=due,
+    )
+
+
+SLA_FIELDS = [
+    "sla_policy",
+    "sla_first_response_due_at",
+    "sla_next_response_due_at",
+    "sla_resolution_due_at",
+    "sla_next_due_at",
+    "sla_next_response_from",
+    "sla_next_response_cycle",
+    "sla_pauses",
+    "sla_breached",
+]
+
+
+def _store(ticket: Ticket, now: datetime, fired: set | None = None) -> None:
+    due, points = deadlines(ticket)
+    ticket.sla_first_response_due_at = due[SlaMetric.FIRST_RESPONSE]
+    ticket.sla_next_response_due_at = due[SlaMetric.NEXT_RESPONSE]
+    ticket.sla_resolution_due_at = due[SlaMetric.RESOLUTION]
+    if points:
+        fired = _fired(ticket) if fired is None else fired
+        pending = [p.at for p in points if p.key not in fired]
+        ticket.sla_next_due_at = min(pending) if pending else None
+    else:
+        ticket.sla_next_due_at = None
+    ticket.save(update_fields=SLA_FIELDS)
+
+
+def sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> Ticket:
+    """Bring the ticket's SLA fields up to date after a change. The caller holds the ticket's row lock."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("sla_refresh runs inside the service's transaction")
+    now = now or timezone.now()
+    policy = policy_for(ticket)
+    if policy is None and ticket.sla_policy_id is None:
+        return ticket
+    if (policy.pk if policy else None) != ticket.sla_policy_id:
+        ticket.sla_policy = policy
+        if policy is not None:
+            _log(ticket, SlaEventKind.APPLIED)
+    if policy is None:
+        ticket.sla_first_response_due_at = ticket.sla_next_response_due_at = ticket.sla_resolution_due_at = None
+        ticket.sla_next_due_at = None
+        ticket.save(update_fields=SLA_FIELDS)
+        return ticket
+    ticket.sla_policy = policy  # the cached object, with its calendar
+    _track_pause(ticket, now)
+    _track_fulfilment(ticket, now)
+    _store(ticket, now)
+    return ticket
+
+
+def _track_pause(ticket: Ticket, now: datetime) -> None:
+    pauses = list(ticket.sla_pauses)
+    open_pause = bool(pauses) and pauses[-1][1] is None
+    if ticket.status in PAUSED_STATUSES and not open_pause:
+        pauses.append([now.isoformat(), None])
+        _log(ticket, SlaEventKind.PAUSED)
+    elif ticket.status not in PAUSED_STATUSES and open_pause:
+        pauses[-1] = [pauses[-1][0], now.isoformat()]
+        _log(ticket, SlaEventKind.RESUMED)
+    ticket.sla_pauses = pauses
+
+
+def _fulfilled_once(ticket: Ticket, metric: str, cycle: int) -> None:
+    SlaEvent.objects.bulk_create(
+        [SlaEvent(ticket=ticket, policy=ticket.sla_policy, kind=SlaEventKind.FULFILLED, metric=metric, cycle=cycle)],
+        ignore_conflicts=True,
+    )
+
+
+def _track_fulfilment(ticket: Ticket, now: datetime) -> None:
+    policy = ticket.sla_policy
+    if policy.first_response_minutes and ticket.first_response_at is not None:
+        _fulfilled_once(ticket, SlaMetric.FIRST_RESPONSE, 0)
+    if policy.resolution_minutes and ticket.status in DONE_STATUSES:
+        _fulfilled_once(ticket, SlaMetric.RESOLUTION, 0)
+    # Next response: a cycle opens when the customer writes after the desk's last public reply, and the next
+    # public reply closes it. The first reply is the first-response metric's, not this one's.
+    answered = ticket.last_agent_message_at or ticket.first_response_at
+    if ticket.sla_next_response_from is not None:
+        if answered is not None and answered >= ticket.sla_next_response_from:
+            _fulfilled_once(ticket, SlaMetric.NEXT_RESPONSE, ticket.sla_next_response_cycle)
+            ticket.sla_next_response_from = None
+    elif (
+        policy.next_response_minutes
+        and ticket.first_response_at is not None
+        and ticket.last_customer_message_at is not None
+        and answered is not None
+        and ticket.last_customer_message_at > answered
+    ):
+        ticket.sla_next_response_from = ticket.last_customer_message_at
+        ticket.sla_next_response_cycle = ticket.last_seq
+
+
+# --- the sweep --------------------------------------------------------------------------------------------
+
+
+def sla_sweep(*, now: datetime | None = None, batch: int = 500, budget_seconds: float = 8.0) -> int:
+    """Fire every warning and breach due by `now`; returns how many fired. Safe to run concurrently."""
+    started = clock.monotonic()
+    fired = 0
+    while True:
+        moment = now or timezone.now()
+        with transaction.atomic():
+            due = list(
+                Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(sla_next_due_at__lte=moment)
+                .select_related("sla_policy", "customer", "queue")
+                .order_by("sla_next_due_at")[:batch]
+            )
+            for ticket in due:
+                try:
+                    with transaction.atomic():
+                        fired += _fire(ticket, moment)
+                except Exception:  # one broken ticket must not stall every other deadline
+                    logger.exception("SLA sweep failed on ticket %s", ticket.pk)
+        if len(due) < batch or clock.monotonic() - started > budget_seconds:
+            return fired
+
+
+def _fire(ticket: Ticket, now: datetime) -> int:
+    if ticket.sla_policy_id is None:
+        ticket.sla_next_due_at = None
+        ticket.save(update_fields=["sla_next_due_at"])
+        return 0
+    policy = next((p for p in _active_policies() if p.pk == ticket.sla_policy_id), None)
+    if policy is not None:
+        ticket.sla_policy = policy
+    already = _fired(ticket)
+    _, points = deadlines(ticket)
+    fired = 0
+    with context.bound(actor_label="sla"):
+        for point in sorted(points, key=lambda p: p.at):
+            if point.at > now or point.key in already:
+                continue
+            _log(ticket, point.kind, point.metric, cycle=point.cycle, threshold=point.threshold, due=point.at)
+            already.add(point.key)
+            fired += 1
+            if point.kind == SlaEventKind.BREACHED:
+                _on_breach(ticket, point, now)
+            else:
+                _alert(ticket, "sla.warning", point, now)
+        # Escalations may have changed priority or queue (and so the policy): start from the stored row.
+        sla_refresh(Ticket.objects.select_related("customer", "queue").get(pk=ticket.pk), now=now)
+    return fired
+
+
+def _alert(ticket: Ticket, kind: str, point: Deadline, now: datetime) -> None:
+    groups = [realtime.SUPERVISORS_GROUP, realtime.ticket_group(ticket.pk)]
+    if ticket.assignee_id:
+        groups.append(realtime.user_group(ticket.assignee_id))
+    elif ticket.queue_id:
+        groups.append(realtime.queue_group(ticket.queue_id))
+    realtime.broadcast_on_commit(
+        groups,
+        {
+            "type": kind,
+            "ticket": ticket.pk,
+            "reference": ticket.reference,
+            "metric": point.metric,
+            "threshold": point.threshold,
+            "due_at": point.at.isoformat(),
+            "late_seconds": max(0, int((now - point.at).total_seconds())),
+        },
+    )
+
+
+def _on_breach(ticket: Ticket, point: Deadline, now: datetime) -> None:
+    from tickets.services.tickets import ticket_assign, ticket_update
+
+    policy = ticket.sla_policy
+    if not ticket.sla_breached:
+        ticket.sla_breached = True
+        ticket.save(update_fields=["sla_breached"])
+    audit_record(
+        actor=None,
+        action="ticket.sla_breached",
+        obj=ticket,
+        changes={"metric": point.metric, "due_at": point.at, "policy": policy.pk},
+    )
+    if policy.escalate_notify_supervisors:
+        _alert(ticket, "sla.breached", point, now)
+    if policy.escalate_raise_priority and ticket.priority in RAISE:
+        ticket_update(ticket=ticket, actor=None, priority=RAISE[ticket.priority])
+    if policy.escalate_queue_id and policy.escalate_queue_id != ticket.queue_id:
+        ticket_update(ticket=ticket, actor=None, queue=policy.escalate_queue)
+    if policy.escalate_assignee_id and policy.escalate_assignee_id != ticket.assignee_id:
+        try:
+            ticket_assign(ticket=ticket, actor=None, assignee=policy.escalate_assignee)
+        except Exception:
+            logger.warning("SLA escalation could not reassign ticket %s", ticket.pk, exc_info=True)
+
+
+# --- recompute after an edit, and reads for the console --------------------------------------------------
+
+
+def sla_recompute(*, policy_id: int | None = None, calendar_id: int | None = None, batch: int = 500) -> int:
+    """Recompute open tickets on an edited policy or calendar (a Celery task calls this after the commit)."""
+    sla_cache_clear()
+    scope = Ticket.objects.filter(status__in=[Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD])
+    if policy_id is not None:
+        scope = scope.filter(sla_policy_id=policy_id)
+    if calendar_id is not None:
+        scope = scope.filter(sla_policy__calendar_id=calendar_id)
+    last_id, done = 0, 0
+    while True:
+        ids = list(scope.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return done
+        with transaction.atomic():
+            for ticket in (
+                Ticket.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids)
+                .select_related("customer", "queue")
+                .order_by("pk")
+            ):
+                sla_refresh(ticket)
+                done += 1
+        last_id = ids[-1]
+
+
+def sla_config_changed(*, policy_id: int | None = None, calendar_id: int | None = None) -> None:
+    """A policy or calendar was edited: after the commit, recompute its open tickets in a worker."""
+
+    def send() -> None:
+        from tickets.tasks import sla_recompute as task
+
+        sla_cache_clear()
+        try:
+            task.delay(policy_id=policy_id, calendar_id=calendar_id)
+        except Exception:  # broker down: tickets pick up the edit on their next change
+            logger.exception("could not queue the SLA recompute (policy %s, calendar %s)", policy_id, calendar_id)
+
+    transaction.on_commit(send)
+
+
+def sla_backfill(*, now: datetime | None = None) -> int:
+    """For imported (or demo) tickets with a past timeline: recompute every open ticket and record the
+    deadlines already behind it as warned/breached *without* alerts or escalations, which would otherwise
+    all fire at once on the next sweep. Returns the number of events recorded."""
+    sla_recompute()
+    now = now or timezone.now()
+    recorded = 0
+    with transaction.atomic():
+        for ticket in (
+            Ticket.objects.select_for_update(of=("self",))
+            .filter(sla_next_due_at__lte=now)
+            .select_related("sla_policy__calendar", "customer", "queue")
+        ):
+            fired = _fired(ticket)
+            _, points = deadlines(ticket)
+            for point in points:
+                if point.at <= now and point.key not in fired:
+                    _log(ticket, point.kind, point.metric, cycle=point.cycle, threshold=point.threshold, due=point.at)
+                    fired.add(point.key)
+                    recorded += 1
+                    ticket.sla_breached = ticket.sla_breached or point.kind == SlaEventKind.BREACHED
+            _store(ticket, now, fired)
+    return recorded
+
+
+def at_risk_q(now: datetime | None = None) -> Q:
+    """Unsolved tickets breached or due within AT_RISK_MINUTES (the console's "at risk" filter)."""
+    soon = (now or timezone.now()) + timedelta(minutes=AT_RISK_MINUTES)
+    return Q(status__in=[Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD]) & (
+        Q(sla_breached=True)
+        | Q(sla_first_response_due_at__lte=soon)
+        | Q(sla_next_response_due_at__lte=soon)
+        | Q(sla_resolution_due_at__lte=soon)
+    )
+
+
+@dataclass(frozen=True)
+class Countdown:
+    metric: str
+    due_at: datetime
+    seconds_left: int  # negative when overdue
+
+    @property
+    def state(self) -> str:
+        if self.seconds_left < 0:
+            return "breached"
+        return "at_risk" if self.seconds_left <= AT_RISK_MINUTES * 60 else "ok"
+
+
+def sla_countdown(ticket: Ticket, now: datetime | None = None) -> Countdown | None:
+    """The most urgent running clock, for the console's list and ticket page (no query)."""
+    now = now or timezone.now()
+    candidates = [
+        (SlaMetric.FIRST_RESPONSE, ticket.sla_first_response_due_at),
+        (SlaMetric.NEXT_RESPONSE, ticket.sla_next_response_due_at),
+        (SlaMetric.RESOLUTION, ticket.sla_resolution_due_at),
+    ]
+    running = [(due, metric) for metric, due in candidates if due is not None]
+    if not running:
+        return None
+    due, metric = min(running)
+    return Countdown(metric=metric, due_at=due, seconds_left=int((due - now).total_seconds()))
