@@ -5,23 +5,20 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
-from django.utils import timezone
-from guardian.shortcuts import get_users_with_perms
 
 from channels_app.models import ChatSession, ChatState, ChatWidget
 from tickets.errors import NotVisible
-from tickets.models import AgentProfile, Attachment, Category, Message, Presence, Queue
+from tickets.models import AgentProfile, Attachment, Category, Message, Queue
 from tickets.permissions import TicketPolicy, User
+from tickets.selectors.routing import online_agent_ids
 from tickets.services.messages import message_public_payload
 
 # A console socket refreshes presence_changed_at every PRESENCE_HEARTBEAT seconds; older means gone.
 PRESENCE_HEARTBEAT_SECONDS = 20
-PRESENCE_STALE_SECONDS = 70
 # Without history, assume an agent answers in 30 s and a chat takes 5 minutes.
 DEFAULT_ACCEPT_SECONDS = 30
 DEFAULT_HANDLE_SECONDS = 300
@@ -92,18 +89,9 @@ class QueueStatus:
 
 
 def available_agent_ids(queue: Queue | None) -> list[int]:
-    """Active users granted this queue whose console is online (heartbeat seen lately), not away."""
-    if queue is None:
-        return []
-    users = get_users_with_perms(queue, only_with_perms_in=["work_queue"], with_group_users=True)
-    fresh = timezone.now() - timedelta(seconds=PRESENCE_STALE_SECONDS)
-    return list(
-        AgentProfile.objects.filter(
-            user__in=users.filter(is_active=True),
-            presence=Presence.ONLINE,
-            presence_changed_at__gte=fresh,
-        ).values_list("user_id", flat=True)
-    )
+    """Active users granted this queue whose console is online (heartbeat seen lately), not away: the same
+    answer routing uses (tickets.selectors.routing)."""
+    return online_agent_ids(queue)
 
 
 def free_capacity(agent_ids: list[int]) -> int:

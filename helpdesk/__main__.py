@@ -205,6 +205,7 @@ def up() -> int:
     ensure_services()
     say("migrating the database")
     manage("migrate", "--noinput", "-v", "0")
+    manage("seed_automation")
     if os.environ.get("DEMO", "1") != "0":
         say("loading demo data (skipped when already present)")
         manage("seed_demo")

@@ -75,6 +75,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "knowledge.view_articlefeedback",
         "knowledge.view_searchclick",
         "knowledge.view_kbword",
+        *[
+            f"tickets.{verb}_{model}"
+            for model in ("calendar", "calendarslot", "calendaroverride", "slapolicy", "rule")
+            for verb in ("view", "add", "change", "delete")
+        ],
+        "tickets.view_ruleexecution",
+        "tickets.view_slaevent",
+        "tickets.view_classifiermodel",
         *_STAFF_VIEW,
     ],
     Role.AGENT: [*_STAFF_VIEW, "tickets.view_cannedreply", "tickets.view_category", "tickets.view_tag"],

@@ -16,11 +16,12 @@ from channels_app.models import ChatSession, ChatState, ChatTransfer, EndReason
 from channels_app.realtime import session_changed, waiting_changed
 from channels_app.selectors import active_chat_count
 from channels_app.services.sessions import _end, _lock
-from helpdesk import realtime
+from helpdesk import context, realtime
 from helpdesk.audit import audit_record
 from tickets.errors import InvalidInput, InvalidTransition, NotAllowed, NotVisible
 from tickets.models import AgentProfile, Presence, Queue
 from tickets.permissions import TicketPolicy
+from tickets.selectors.routing import routing_candidates
 from tickets.services.messages import _author_name, internal_note_post, system_message_append
 from tickets.services.tickets import ticket_assign, ticket_update
 
@@ -78,6 +79,41 @@ def chat_accept(*, session_id: int, actor: AbstractBaseUser) -> ChatSession:
     session_changed(session)
     waiting_changed(session.queue_id)
     return session
+
+
+@transaction.atomic
+def chat_auto_assign(*, session_id: int) -> ChatSession | None:
+    """Routing for chats (queues with "assign automatically"): the least-loaded online agent of the queue with
+    a free chat seat takes the waiting chat, as if they had accepted it. None when nobody has a seat."""
+    session = _lock(session_id)
+    if session.state != ChatState.QUEUED or session.queue_id is None or not session.queue.auto_assign:
+        return None
+    for candidate in routing_candidates(session.queue, chat=True):
+        try:
+            _check_capacity(candidate.user)
+        except CapacityReached:
+            continue  # took another chat meanwhile
+        agent = candidate.user
+        session.state = ChatState.ACTIVE
+        session.agent = agent
+        session.accepted_at = timezone.now()
+        session.save(update_fields=["state", "agent", "accepted_at"])
+        with context.bound(actor_label="routing"):
+            ticket_assign(ticket=session.ticket, actor=None, assignee=agent)
+            with override(session.language):
+                system_message_append(
+                    session.ticket, _("%(agent)s joined the chat.") % {"agent": _author_name(agent, "Agent")},
+                    internal=False,
+                )  # fmt: skip
+            audit_record(
+                actor=None, action="chat.auto_assign", obj=session,
+                changes={"state": ["queued", "active"], "agent": agent.pk},
+            )  # fmt: skip
+        AgentProfile.objects.filter(pk=candidate.pk).update(last_routed_at=timezone.now())
+        session_changed(session)
+        waiting_changed(session.queue_id)
+        return session
+    return None
 
 
 @transaction.atomic

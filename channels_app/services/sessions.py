@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from channels_app import bot
 from channels_app.models import ChatSession, ChatState, ChatWidget, EndReason
 from channels_app.realtime import read_changed, session_changed, waiting_changed
 from channels_app.selectors import available_agent_ids, category_for_topic, chat_queue_for, token_hash
@@ -31,7 +30,6 @@ from channels_app.tokens import ContextClaims
 from helpdesk import context
 from helpdesk.audit import audit_record
 from helpdesk.masking import mask_text
-from helpdesk.outbox import email_enqueue
 from tickets.errors import InvalidInput, InvalidTransition, NotVisible
 from tickets.locks import lock_ticket
 from tickets.models import Channel, Customer, Order, Status, Ticket
@@ -40,7 +38,7 @@ from tickets.services.content import body_text
 from tickets.services.csat import csat_record
 from tickets.services.customers import customer_upsert, order_upsert
 from tickets.services.help_centre import customer_label
-from tickets.services.messages import PostResult, bot_reply_post, customer_message_post, system_message_append
+from tickets.services.messages import PostResult, customer_message_post, system_message_append
 from tickets.services.notifications import ticket_received_notify
 from tickets.services.tickets import ticket_change_status, ticket_create
 from tickets.services.tracking import tracking_token_issue
@@ -299,6 +297,10 @@ def _start(session: ChatSession, *, body: str, client_msg_id: str | None, attach
     )
     session_changed(session)
     waiting_changed(session.queue_id)
+    if online and queue is not None and queue.auto_assign:
+        from channels_app.services.agents import chat_auto_assign
+
+        session = chat_auto_assign(session_id=session.pk) or session
     first = ticket.messages.order_by("seq").first()
     return Sent(result=PostResult(first, created=True), session=session, started=True)
 
@@ -432,65 +434,3 @@ def chat_rate(*, session_id: int, score: Any, comment: Any = "") -> None:
         raise InvalidInput(_("Choose a score from 1 to 5."), field="score")
     with context.bound(actor_label=customer_label(session.customer_id)):
         csat_record(ticket=session.ticket, actor=None, score=score, comment=comment if isinstance(comment, str) else "")
-
-
-@transaction.atomic
-def chat_transcript_send(*, session_id: int, email: Any = None) -> str:
-    """E-mail the conversation (public messages only) to the customer's address or the one given."""
-    from tickets.selectors.help_centre import public_thread
-
-    session = _lock(session_id)
-    if session.ticket_id is None:
-        raise InvalidTransition(_("There is nothing to send yet."), field="email")
-    # To the address we know; another one only when the customer gave none (so the widget cannot mail strangers).
-    known = (session.customer.email or "").strip().lower()
-    address = known or (email.strip().lower() if isinstance(email, str) else "")
-    try:
-        validate_email(address)
-    except ValidationError:
-        raise InvalidInput(_("Please enter a valid e-mail address."), field="email") from None
-    ticket = session.ticket
-    lines = [
-        {"author": m.author_name, "kind": m.author_kind, "at": m.created_at, "text": body_text(m.body)}
-        for m in public_thread(ticket)
-    ]
-    stamp = Ticket.objects.filter(pk=ticket.pk).values_list("last_public_seq", flat=True).first()
-    email_enqueue(
-        to=address,
-        template="chat_transcript",
-        context={"shop_name": session.shop.name, "reference": ticket.reference, "lines": lines},
-        key=f"chat-transcript:{session.pk}:{stamp}:{token_hash(address)[:12]}",
-        language=session.language,
-    )
-    with context.bound(actor_label=customer_label(session.customer_id)):
-        audit_record(
-            actor=None,
-            action="chat.transcript",
-            obj=session,
-            changes={"to_own_address": address == session.customer.email},
-        )
-    return address
-
-
-def chat_bot_answer(*, session_id: int, text: str) -> PostResult | None:
-    """While the customer waits, answer a recognised top intent (unless they asked for a person)."""
-    session = ChatSession.objects.select_related("ticket").filter(pk=session_id).first()
-    if session is None or session.ticket is None or session.state != ChatState.QUEUED or session.wants_human:
-        return None
-    widget = ChatWidget.objects.filter(shop_id=session.shop_id).values("bot_enabled").first()
-    if not widget or not widget["bot_enabled"]:
-        return None
-    with override(session.language):
-        answer = bot.answer_for(text)
-        if answer is None:
-            return None
-        closing = _("An agent will join you shortly — choose “talk to a person” if you would rather wait.")
-        body = f"<p>{html.escape(answer.text)}</p><p>{html.escape(str(closing))}</p>"
-    with context.bound(actor_label="chat-bot"):
-        result = bot_reply_post(ticket=session.ticket, body=body)
-        with transaction.atomic():
-            audit_record(
-                actor=None, action="chat.bot_answer", obj=session,
-                changes={"intent": answer.intent, "confidence": answer.confidence},
-            )  # fmt: skip
-    return result

@@ -7,6 +7,7 @@ Everything that differs between machines comes from the environment (12-factor, 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.redis_url import RedisUrl
@@ -197,11 +198,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "helpdesk.tasks.audit_checkpoint", "schedule": 300.0},
     "outbox-email-sweep": {"task": "helpdesk.tasks.outbox_email_sweep", "schedule": 60.0},
     "chat-missed-sweep": {"task": "channels_app.tasks.chat_missed_sweep", "schedule": 30.0},
     "kb-search-clicks-decay": {"task": "knowledge.tasks.search_clicks_decay", "schedule": 7 * 24 * 3600.0},
+    # SLA clocks: a 5-minute first-response target needs a tick well under a minute. `expires` drops ticks
+    # queued while no worker ran: the first one after a restart catches up on everything due.
+    "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS, "options": {"expires": 30}},
+    "classifier-retrain": {"task": "tickets.tasks.classifier_retrain", "schedule": crontab(hour=3, minute=30)},
+    "tickets-housekeeping": {"task": "tickets.tasks.tickets_housekeeping", "schedule": 600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
@@ -210,6 +217,11 @@ CELERY_TIMEZONE = TIME_ZONE
 # Only the explicit demo step may create demo data, and never under production settings.
 DEMO_DATA_ALLOWED = False
 TICKET_REOPEN_DAYS = env.int("TICKET_REOPEN_DAYS", default=7)
+# Solved tickets close after this many days (0 = never); pending tickets get one reminder after N hours.
+AUTO_CLOSE_DAYS = env.int("AUTO_CLOSE_DAYS", default=7)
+PENDING_REMIND_HOURS = env.int("PENDING_REMIND_HOURS", default=48)
+# The classifier sets a category only above this confidence (it always records intent + confidence).
+CLASSIFIER_MIN_CONFIDENCE = env.float("CLASSIFIER_MIN_CONFIDENCE", default=0.6)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Absolute links in e-mails (tracking, satisfaction); production must set it to the public https URL.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

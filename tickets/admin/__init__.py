@@ -4,6 +4,6 @@ Split by sub-domain; importing the package registers every ModelAdmin (admin aut
 `tickets.admin`).
 """
 
-from tickets.admin import customers, organisation, shops, threads, tickets, tracking
+from tickets.admin import automation, customers, organisation, shops, threads, tickets, tracking
 
-__all__ = ["customers", "organisation", "shops", "threads", "tickets", "tracking"]
+__all__ = ["automation", "customers", "organisation", "shops", "threads", "tickets", "tracking"]

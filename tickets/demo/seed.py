@@ -20,6 +20,7 @@ from tickets.demo.catalog import DEMO_PREFIX, QUEUES, SHOPS, STAFF
 from tickets.demo.setup import Cast, ensure_organisation
 from tickets.models import CannedReply, Category, Customer, Message, Order, Queue, Ticket
 from tickets.services.notifications import notifications_suppressed
+from tickets.services.sla import sla_backfill
 
 SEED = 2026
 
@@ -141,6 +142,8 @@ def seed_demo(*, password: str) -> SeedResult:
             orders = dataset.seed_orders(rng, cast.shops, customers)
             threads.seed_tickets(rng, cast, customers, orders)
             _spread_over_past_weeks(rng)
+            # The timeline moved into the past: put the SLA clocks on it, past deadlines recorded quietly.
+            sla_backfill()
         else:
             _link_portal_customer(cast)
         result = counts()

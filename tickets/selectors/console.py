@@ -27,13 +27,16 @@ def canned_replies_for(user: User, ticket: Ticket) -> QuerySet[CannedReply]:
     )
 
 
-def canned_reply_render(reply_body: str, *, ticket: Ticket, agent: User) -> str:
-    """Fill {customer.name}, {order.order_no}… from the ticket's context; unknown or empty ones stay visible."""
+def canned_reply_render(reply_body: str, *, ticket: Ticket, agent: User | None) -> str:
+    """Fill {customer.name}, {order.order_no}… from the ticket's context; unknown or empty ones stay visible.
+    With no agent (a rule's automatic reply) {agent.*} reads "CardDesk"."""
 
     def value(match: re.Match) -> str:
         kind, attr = match.group(1), match.group(2)
         if attr not in ALLOWED_PLACEHOLDERS[kind]:
             return match.group(0)
+        if kind == "agent" and agent is None:
+            return "CardDesk"
         if kind == "agent":
             profile = getattr(agent, "agent_profile", None)
             return (profile.display_name if profile and profile.display_name else agent.get_username()) or ""

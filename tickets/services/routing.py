@@ -36,7 +36,7 @@ class Routed:
     ticket: Ticket
     assignee_id: int | None
     queue_id: int | None
-    reason: str  # assigned | urgent | no_agent | not_routed | already_assigned
+    reason: str  # assigned | urgent | no_agent | not_routed | already_assigned | live_chat
 
 
 def is_urgent_payment(ticket: Ticket) -> bool:
@@ -78,6 +78,8 @@ def ticket_route(*, ticket_id: int, force: bool = False) -> Routed:
     ticket = lock_ticket(ticket_id)
     if ticket.assignee_id or not ticket.is_open or ticket.merged_into_id:
         return Routed(ticket, ticket.assignee_id, ticket.queue_id, "already_assigned")
+    if ticket.live_chat:  # a waiting chat is offered by the chat service (same candidates, chat capacity)
+        return Routed(ticket, None, ticket.queue_id, "live_chat")
     with context.bound(actor_label=context.current().actor_label or "routing"):
         ticket = _settle_queue(ticket)
         urgent = is_urgent_payment(ticket)
