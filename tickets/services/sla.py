@@ -201,8 +201,19 @@ SLA_FIELDS = [
 ]
 
 
-def _store(ticket: Ticket, now: datetime, fired: set | None = None) -> None:
+def _snapshot(ticket: Ticket) -> tuple:
+    return tuple(getattr(ticket, f if f != "sla_policy" else "sla_policy_id") for f in SLA_FIELDS)
+
+
+def _store(ticket: Ticket, now: datetime, fired: set | None = None, before: tuple | None = None) -> None:
     due, points = deadlines(ticket)
+    if (
+        before is not None
+        and before[0] == ticket.sla_policy_id
+        and before[1:4] == (due[SlaMetric.FIRST_RESPONSE], due[SlaMetric.NEXT_RESPONSE], due[SlaMetric.RESOLUTION])
+        and before[5:] == _snapshot(ticket)[5:]
+    ):
+        return  # nothing the clocks depend on moved (most chat messages): no query, no write
     ticket.sla_first_response_due_at = due[SlaMetric.FIRST_RESPONSE]
     ticket.sla_next_response_due_at = due[SlaMetric.NEXT_RESPONSE]
     ticket.sla_resolution_due_at = due[SlaMetric.RESOLUTION]
@@ -215,14 +226,16 @@ def _store(ticket: Ticket, now: datetime, fired: set | None = None) -> None:
     ticket.save(update_fields=SLA_FIELDS)
 
 
-def sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> Ticket:
-    """Bring the ticket's SLA fields up to date after a change. The caller holds the ticket's row lock."""
+def sla_refresh(ticket: Ticket, *, now: datetime | None = None, force: bool = False) -> Ticket:
+    """Bring the ticket's SLA fields up to date after a change. The caller holds the ticket's row lock.
+    `force` recomputes the next due moment even when no due time moved (after the sweep fired something)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sla_refresh runs inside the service's transaction")
     now = now or timezone.now()
     policy = policy_for(ticket)
     if policy is None and ticket.sla_policy_id is None:
         return ticket
+    before = None if force else _snapshot(ticket)
     if (policy.pk if policy else None) != ticket.sla_policy_id:
         ticket.sla_policy = policy
         if policy is not None:
@@ -235,7 +248,7 @@ def sla_refresh(ticket: Ticket, *, now: datetime | None = None) -> Ticket:
     ticket.sla_policy = policy  # the cached object, with its calendar
     _track_pause(ticket, now)
     _track_fulfilment(ticket, now)
-    _store(ticket, now)
+    _store(ticket, now, before=before)
     return ticket
 
 
@@ -331,7 +344,7 @@ def _fire(ticket: Ticket, now: datetime) -> int:
             else:
                 _alert(ticket, "sla.warning", point, now)
         # Escalations may have changed priority or queue (and so the policy): start from the stored row.
-        sla_refresh(Ticket.objects.select_related("customer", "queue").get(pk=ticket.pk), now=now)
+        sla_refresh(Ticket.objects.select_related("customer", "queue").get(pk=ticket.pk), now=now, force=True)
     return fired
 
 
@@ -404,7 +417,7 @@ def sla_recompute(*, policy_id: int | None = None, calendar_id: int | None = Non
                 .select_related("customer", "queue")
                 .order_by("pk")
             ):
-                sla_refresh(ticket)
+                sla_refresh(ticket, force=True)
                 done += 1
         last_id = ids[-1]
 
