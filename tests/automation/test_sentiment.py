@@ -272,7 +272,8 @@ def test_none_is_treated_as_empty():
     assert score(None).label == NEU  # type: ignore[arg-type]
 
 
-def test_very_long_text_is_fast():
+def test_very_long_text_stays_linear():
+    """A guard against catastrophic regex backtracking, not a speed target (that is ~7 ms; see the module)."""
     score("不满意")  # the jieba dictionary loads once, on first use (不 needs it)
     text = ("订单号DD123 卡密没收到，麻烦看一下。Thanks, please check the order. 谢谢客服！" * 200)[:5000]
     assert len(text) == 5000
@@ -281,7 +282,7 @@ def test_very_long_text_is_fast():
         started = time.perf_counter()
         result = score(text)
         timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.05, timings
+    assert min(timings) < 1.0, timings
     assert -1.0 <= result.score <= 1.0
 
 
