@@ -241,3 +241,15 @@ def test_two_sweeps_at_once_never_double_fire(shop, queue):
         t.join()
     assert sum(counts) == 80
     assert SlaEvent.objects.filter(kind__in=["warned", "breached"]).count() == 80
+
+
+def test_the_api_shows_the_running_clocks_and_the_classifier_reading(clock, client, shop, queue):
+    policy(first_response_minutes=15)
+    ticket = make_ticket(shop=shop, queue=queue)
+    Ticket.objects.filter(pk=ticket.pk).update(intent="refund", intent_confidence=0.82)
+    client.force_login(make_agent(queue))
+    data = client.get(f"/api/v1/tickets/{ticket.reference}/").json()
+    due = (clock.now + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M")
+    assert data["sla"]["first_response_due_at"].startswith(due)
+    assert data["sla"]["breached"] is False
+    assert (data["intent"], data["intent_confidence"]) == ("refund", 0.82)

@@ -64,8 +64,30 @@ class TicketDetailOutput(TicketListOutput):
     order = OrderOutput(read_only=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
+    sla = serializers.SerializerMethodField()
+
     class Meta(TicketListOutput.Meta):
-        fields = [*TicketListOutput.Meta.fields, "order", "tags", "first_response_at", "solved_at"]
+        fields = [
+            *TicketListOutput.Meta.fields,
+            "order",
+            "tags",
+            "first_response_at",
+            "solved_at",
+            "sla",
+            "intent",
+            "intent_confidence",
+            "sentiment",
+        ]
+
+    def get_sla(self, ticket: Ticket) -> dict:
+        """Due times of the running clocks (null when met, paused or not covered) and whether one was breached."""
+        return {
+            "policy": ticket.sla_policy_id,
+            "first_response_due_at": ticket.sla_first_response_due_at,
+            "next_response_due_at": ticket.sla_next_response_due_at,
+            "resolution_due_at": ticket.sla_resolution_due_at,
+            "breached": ticket.sla_breached,
+        }
 
 
 class MessageOutput(serializers.ModelSerializer):
