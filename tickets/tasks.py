@@ -49,3 +49,12 @@ def tickets_housekeeping() -> dict:
 
     with context.bound(actor_label="task:housekeeping"):
         return {"closed": solved_autoclose(), "reminded": pending_remind()}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def routing_overflow() -> int:
+    """Beat: move tickets that waited too long to their queue's overflow queue."""
+    from tickets.services.routing import routing_overflow_sweep
+
+    with context.bound(actor_label="task:routing_overflow"):
+        return routing_overflow_sweep()

@@ -209,6 +209,7 @@ CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "tickets.tasks.sla_sweep", "schedule": SLA_SWEEP_SECONDS, "options": {"expires": 30}},
     "classifier-retrain": {"task": "tickets.tasks.classifier_retrain", "schedule": crontab(hour=3, minute=30)},
     "tickets-housekeeping": {"task": "tickets.tasks.tickets_housekeeping", "schedule": 600.0},
+    "routing-overflow": {"task": "tickets.tasks.routing_overflow", "schedule": 60.0, "options": {"expires": 60}},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE

@@ -148,3 +148,17 @@ def test_concurrent_routing_never_exceeds_an_agents_capacity(shop, queue):
     loads = {a.pk: Ticket.objects.filter(assignee=a).count() for a in agents}
     assert loads == {a.pk: 2 for a in agents}
     assert Ticket.objects.filter(assignee__isnull=True).count() == 6
+
+
+def test_tickets_waiting_too_long_move_to_the_overflow_queue(clock, shop, queue, other_queue):
+    queue.overflow_queue, queue.overflow_wait_minutes = other_queue, 10
+    queue.save()
+    from tickets.services.routing import routing_overflow_sweep
+
+    old = make_ticket(shop=shop, queue=queue)
+    clock.advance(minutes=8)
+    new = make_ticket(shop=shop, queue=queue)
+    clock.advance(minutes=3)
+    assert routing_overflow_sweep() == 1
+    assert Ticket.objects.get(pk=old.pk).queue_id == other_queue.pk
+    assert Ticket.objects.get(pk=new.pk).queue_id == queue.pk

@@ -410,7 +410,7 @@ def test_config_saves_and_deletes_are_audited(boss_client: Any, world: World, su
     assert created.actor_id == supervisor.pk and created.changes["name"] == "refund"
 
     data = {"name": "Payments VIP", "slug": world.queue.slug, "shop": "", "skills": "pay,refund"}
-    data |= {"overflow_queue": "", "overflow_threshold": 5, "is_active": "on"}
+    data |= {"overflow_queue": "", "overflow_threshold": 5, "overflow_wait_minutes": 0, "is_active": "on"}
     assert boss_client.post(change("queue", world.queue.pk), data).status_code == 302
     update = AuditEvent.objects.get(action="queue.update", object_id=str(world.queue.pk))
     assert update.changes == {"name": "Payments VIP", "skills": ["pay", "refund"], "overflow_threshold": 5}

@@ -81,7 +81,20 @@ class AssignToForm(forms.Form):
 class QueueAdminForm(forms.ModelForm):
     class Meta:
         model = Queue
-        fields = ["name", "slug", "shop", "skills", "overflow_queue", "overflow_threshold", "is_vip", "is_active"]
+        fields = [
+            "name",
+            "slug",
+            "shop",
+            "skills",
+            "overflow_queue",
+            "overflow_threshold",
+            "overflow_wait_minutes",
+            "is_vip",
+            "auto_assign",
+            "calendar",
+            "sla_policy",
+            "is_active",
+        ]
 
     def clean_overflow_queue(self) -> Queue | None:
         overflow = self.cleaned_data.get("overflow_queue")
@@ -111,7 +124,7 @@ class CategoryAdminForm(forms.ModelForm):
 class AgentProfileAdminForm(forms.ModelForm):
     class Meta:
         model = AgentProfile
-        fields = ["user", "display_name", "skills", "max_concurrent_chats", "time_zone", "language"]
+        fields = ["user", "display_name", "skills", "max_concurrent_chats", "max_open_tickets", "time_zone", "language"]
 
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"]

@@ -26,6 +26,11 @@ class Queue(TimeStampedModel):
     overflow_threshold = models.PositiveIntegerField(
         _("overflow threshold"), default=0, help_text=_("Waiting tickets above which new ones overflow; 0 = never.")
     )
+    overflow_wait_minutes = models.PositiveIntegerField(
+        _("overflow after waiting (minutes)"),
+        default=0,
+        help_text=_("Unassigned tickets waiting longer than this move to the overflow queue; 0 = never."),
+    )
     is_vip = models.BooleanField(_("VIP queue"), default=False)
     calendar = models.ForeignKey(
         "tickets.Calendar",

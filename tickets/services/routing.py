@@ -8,6 +8,7 @@ atomic: two routers never give one ticket to two agents, nor one agent more than
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -19,6 +20,7 @@ from helpdesk import context
 from tickets.errors import InvalidTransition
 from tickets.locks import lock_ticket
 from tickets.models import AgentProfile, CustomerTier, Priority, Queue, Ticket
+from tickets.models.tickets import UNSOLVED_Q
 from tickets.permissions import TicketPolicy
 from tickets.selectors.routing import agent_loads, queue_waiting_count, routing_candidates
 from tickets.services.messages import _require
@@ -54,7 +56,8 @@ def _vip_queue(ticket: Ticket) -> Queue | None:
 
 
 def _settle_queue(ticket: Ticket) -> Ticket:
-    """VIP customers to a VIP queue; past the overflow threshold, to the overflow queue (one hop)."""
+    """VIP customers to a VIP queue; past the overflow threshold (tickets waiting), to the overflow queue (one
+    hop). Tickets that wait too long move later, in `routing_overflow_sweep`."""
     if ticket.customer.tier == CustomerTier.VIP and not (ticket.queue_id and ticket.queue.is_vip):
         vip = _vip_queue(ticket)
         if vip is not None:
@@ -108,6 +111,30 @@ def _claim_seat(queue: Queue, *, chat: bool, overbook: bool) -> AbstractBaseUser
         profile.save(update_fields=["last_routed_at"])
         return profile.user
     return None
+
+
+def routing_overflow_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Beat: unassigned tickets that waited past their queue's `overflow_wait_minutes` move to its overflow
+    queue (then routed there). Returns how many moved."""
+    now = now or timezone.now()
+    moved = 0
+    queues = Queue.objects.filter(
+        is_active=True, overflow_wait_minutes__gt=0, overflow_queue__isnull=False, overflow_queue__is_active=True
+    ).select_related("overflow_queue")
+    for queue in queues:
+        cutoff = now - timedelta(minutes=queue.overflow_wait_minutes)
+        with transaction.atomic(), context.bound(actor_label="routing"):
+            waiting = (
+                Ticket.objects.select_for_update(skip_locked=True)
+                .filter(UNSOLVED_Q, queue=queue, assignee__isnull=True, live_chat=False, created_at__lt=cutoff)
+                .order_by("created_at")[:batch]
+            )
+            for ticket in waiting:
+                ticket_update(ticket=ticket, actor=None, queue=queue.overflow_queue)
+                moved += 1
+                ticket_id = ticket.pk
+                transaction.on_commit(lambda ticket_id=ticket_id: ticket_route(ticket_id=ticket_id))
+    return moved
 
 
 @transaction.atomic
