@@ -253,3 +253,18 @@ def test_the_api_shows_the_running_clocks_and_the_classifier_reading(clock, clie
     assert data["sla"]["first_response_due_at"].startswith(due)
     assert data["sla"]["breached"] is False
     assert (data["intent"], data["intent_confidence"]) == ("refund", 0.82)
+
+
+def test_a_policy_deleted_elsewhere_is_not_applied_from_a_stale_cache(clock, shop, queue):
+    """Another process deleted the policy and bumped the version: this process drops its copy at once."""
+    from django.core.cache import cache
+
+    from tickets.services.sla import VERSION_KEY
+
+    doomed = policy(first_response_minutes=30)
+    make_ticket(shop=shop, queue=queue)  # this process now caches `doomed`
+    SlaPolicy.objects.filter(pk=doomed.pk).delete()
+    cache.set(VERSION_KEY, "bumped-by-another-process", None)
+    ticket = make_ticket(shop=shop, queue=queue)  # would fail at commit on the deleted policy's foreign key
+    assert ticket.sla_policy is None
+    assert not SlaEvent.objects.filter(ticket=ticket).exists()

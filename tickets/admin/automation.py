@@ -61,6 +61,10 @@ class CalendarAdmin(NotFoundAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
         form.instance.save(update_fields=["updated_at"])  # slots changed: cached schedules must not match
         sla_config_changed(calendar_id=form.instance.pk)
 
+    def delete_model(self, request: HttpRequest, obj: Calendar) -> None:
+        super().delete_model(request, obj)
+        sla_config_changed(deleted=True)
+
 
 class SlaPolicyForm(forms.ModelForm):
     class Meta:
@@ -130,6 +134,14 @@ class SlaPolicyAdmin(NotFoundAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: forms.Form, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         sla_config_changed(policy_id=form.instance.pk)
+
+    def delete_model(self, request: HttpRequest, obj: SlaPolicy) -> None:
+        super().delete_model(request, obj)
+        sla_config_changed(deleted=True)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        sla_config_changed(deleted=True)
 
 
 class JsonListField(forms.JSONField):

@@ -7,14 +7,17 @@ import logging
 import random
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from helpdesk.audit import audit_record
-from tickets.automation.classifier import Prediction, TextClassifier, evaluate, load_jsonl
 from tickets.models import AuthorKind, ClassifierModel, Message, Ticket
 from tickets.services.content import body_text
+
+if TYPE_CHECKING:  # scikit-learn loads on first use, not with every web process and worker (~2.5 s of CPU)
+    from tickets.automation.classifier import Prediction, TextClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ def classifier_current() -> TextClassifier | None:
     if model_id is None:
         return None
     if _loaded is None or _loaded[0] != model_id:
+        from tickets.automation.classifier import TextClassifier
+
         row = ClassifierModel.objects.only("data").get(pk=model_id)
         _loaded = (model_id, TextClassifier.from_bytes(bytes(row.data)))
     return _loaded[1]
@@ -64,6 +69,8 @@ def confirmed_samples(limit: int = MAX_TICKET_SAMPLES) -> tuple[list[str], list[
 
 def classifier_train(*, include_seed: bool = True, holdout: float = 0.2, seed: int = 0) -> ClassifierModel:
     """Train on seed + confirmed tickets, measure on a held-out share, store as the new active model."""
+    from tickets.automation.classifier import TextClassifier, evaluate, load_jsonl
+
     texts, labels = confirmed_samples()
     from_tickets = len(texts)
     if include_seed and SEED_PATH.exists():

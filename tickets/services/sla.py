@@ -11,11 +11,13 @@ ticket's row lock, so its read of the ticket's fired events is authoritative, an
 from __future__ import annotations
 
 import logging
+import time
 import time as clock
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,28 +46,43 @@ RAISE = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority
 CACHE_SECONDS = 10.0
 AT_RISK_MINUTES = 30
 
-_policies: tuple[float, list[SlaPolicy]] | None = None
+VERSION_KEY = "sla:config-version"
+_policies: tuple[float, Any, list[SlaPolicy]] | None = None
 _schedules: dict[tuple[int, datetime], Schedule] = {}
 
 
 def sla_cache_clear() -> None:
-    """Forget cached policies and calendars (after an edit; other processes expire theirs in seconds)."""
+    """Forget this process's cached policies and calendars."""
     global _policies
     _policies = None
     _schedules.clear()
 
 
+def _config_version() -> Any:
+    """Bumped in Redis by every policy or calendar save or delete, so every process drops its copy at once;
+    with Redis unreachable the copy expires after CACHE_SECONDS."""
+    try:
+        return cache.get(VERSION_KEY, 0)
+    except Exception:
+        return None
+
+
 def _active_policies() -> list[SlaPolicy]:
     global _policies
-    if _policies is None or clock.monotonic() - _policies[0] > CACHE_SECONDS:
+    version = _config_version()
+    if (
+        _policies is None
+        or clock.monotonic() - _policies[0] > CACHE_SECONDS
+        or (version is not None and version != _policies[1])
+    ):
         rows = list(
             SlaPolicy.objects.filter(is_active=True).select_related("calendar").prefetch_related("categories", "shops")
         )
         for policy in rows:
             policy.category_ids = {c.pk for c in policy.categories.all()}
             policy.shop_ids = {s.pk for s in policy.shops.all()}
-        _policies = (clock.monotonic(), rows)
-    return _policies[1]
+        _policies = (clock.monotonic(), version, rows)
+    return _policies[2]
 
 
 def schedule_for(calendar: Calendar | None) -> Schedule:
@@ -298,8 +315,9 @@ def _track_fulfilment(ticket: Ticket, now: datetime) -> None:
 # --- the sweep --------------------------------------------------------------------------------------------
 
 
-def sla_sweep(*, now: datetime | None = None, batch: int = 500, budget_seconds: float = 8.0) -> int:
-    """Fire every warning and breach due by `now`; returns how many fired. Safe to run concurrently."""
+def sla_sweep(*, now: datetime | None = None, batch: int = 100, budget_seconds: float = 8.0) -> int:
+    """Fire every warning and breach due by `now`; returns how many fired. Safe to run concurrently. Small
+    batches, each its own transaction, keep the claimed tickets locked briefly (an agent's reply waits on it)."""
     started = clock.monotonic()
     fired = 0
     while True:
@@ -397,10 +415,20 @@ def _on_breach(ticket: Ticket, point: Deadline, now: datetime) -> None:
 # --- recompute after an edit, and reads for the console --------------------------------------------------
 
 
-def sla_recompute(*, policy_id: int | None = None, calendar_id: int | None = None, batch: int = 500) -> int:
-    """Recompute open tickets on an edited policy or calendar (a Celery task calls this after the commit)."""
+def sla_recompute(
+    *, policy_id: int | None = None, calendar_id: int | None = None, orphans: bool = False, batch: int = 500
+) -> int:
+    """Recompute open tickets on an edited policy or calendar, or (`orphans`) those whose policy was deleted
+    (a Celery task calls this after the commit). Neither given: every open ticket."""
     sla_cache_clear()
     scope = Ticket.objects.filter(status__in=[Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD])
+    if orphans:
+        scope = scope.filter(sla_policy__isnull=True).filter(
+            Q(sla_first_response_due_at__isnull=False)
+            | Q(sla_next_response_due_at__isnull=False)
+            | Q(sla_resolution_due_at__isnull=False)
+            | Q(sla_next_due_at__isnull=False)
+        )
     if policy_id is not None:
         scope = scope.filter(sla_policy_id=policy_id)
     if calendar_id is not None:
@@ -422,15 +450,23 @@ def sla_recompute(*, policy_id: int | None = None, calendar_id: int | None = Non
         last_id = ids[-1]
 
 
-def sla_config_changed(*, policy_id: int | None = None, calendar_id: int | None = None) -> None:
-    """A policy or calendar was edited: after the commit, recompute its open tickets in a worker."""
+def sla_config_changed(*, policy_id: int | None = None, calendar_id: int | None = None, deleted: bool = False) -> None:
+    """A policy or calendar was edited or deleted: after the commit, every process drops its cached copy and a
+    worker recomputes the affected open tickets (for a deleted policy: those it left without one)."""
 
     def send() -> None:
         from tickets.tasks import sla_recompute as task
 
         sla_cache_clear()
         try:
-            task.delay(policy_id=policy_id, calendar_id=calendar_id)
+            cache.set(VERSION_KEY, time.time_ns(), None)
+        except Exception:
+            logger.warning("could not bump the SLA configuration version; processes refresh within %ss", CACHE_SECONDS)
+        try:
+            if deleted:
+                task.delay(orphans=True)
+            else:
+                task.delay(policy_id=policy_id, calendar_id=calendar_id)
         except Exception:  # broker down: tickets pick up the edit on their next change
             logger.exception("could not queue the SLA recompute (policy %s, calendar %s)", policy_id, calendar_id)
 
