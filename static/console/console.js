@@ -92,6 +92,7 @@
       const res = await fetch(rowsBox.dataset.fragmentUrl, { credentials: "same-origin" });
       if (!res.ok) return;
       rowsBox.innerHTML = await res.text();
+      if (window.CARDDESK.tickClocks) window.CARDDESK.tickClocks();
       $$("#rows input[name=tickets]").forEach((i) => { i.checked = checked.has(i.value); });
       cursor = -1;
       remember();
@@ -99,7 +100,121 @@
       if (note) note.textContent = T.newTickets;
     }
     handlers.push((ev) => {
-      if (ev.type && ev.type.startsWith("ticket.")) { clearTimeout(timer); timer = setTimeout(refresh, 700); }
+      if (ev.type && (ev.type.startsWith("ticket.") || ev.type.startsWith("sla."))) {
+        clearTimeout(timer); timer = setTimeout(refresh, 700);
+      }
+    });
+  }
+
+  /* ---------- SLA countdowns ---------- */
+  // Rendered by the server (tickets/views/sla.py), kept ticking here from `data-due`, with the same words.
+  const S = T.sla || {};
+  const serverTime = Number(document.body.dataset.serverTime || 0) * 1000;
+  const skew = serverTime ? serverTime - Date.now() : 0; // this machine's clock may be off; the server's is not
+  function duration(seconds) {
+    let minutes = Math.max(1, Math.ceil(Math.abs(seconds) / 60));
+    if (minutes < 60) return fmt(S.min, { minutes });
+    let hours = Math.floor(minutes / 60);
+    minutes %= 60;
+    if (hours < 24) return minutes ? fmt(S.hmin, { hours, minutes }) : fmt(S.h, { hours });
+    const days = Math.floor(hours / 24);
+    hours %= 24;
+    return hours ? fmt(S.dh, { days, hours }) : fmt(S.d, { days });
+  }
+  function secondsUntil(iso) { return Math.round((Date.parse(iso) - (Date.now() + skew)) / 1000); }
+  function tickClocks() {
+    $$(".sla[data-due]").forEach((el) => {
+      const left = secondsUntil(el.dataset.due);
+      if (Number.isNaN(left)) return;
+      const state = left < 0 ? "breached" : left <= Number(el.dataset.atRisk || 1800) ? "at_risk" : "ok";
+      el.classList.remove("sla-ok", "sla-at_risk", "sla-breached");
+      el.classList.add("sla-" + state);
+      const text = left < 0 ? fmt(S.overdue, { time: duration(left) }) : duration(left);
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+  if (S.min) { tickClocks(); setInterval(tickClocks, 15000); }
+  window.CARDDESK.tickClocks = tickClocks;
+
+  /* ---------- alerts (SLA, sentiment, rules) ---------- */
+  // The server sends these only to who should hear them (supervisors; assignee or queue for some). A burst —
+  // a sweep after an outage, several sockets' groups carrying one event — must not bury the screen: at most
+  // one toast per ticket per 10 s, at most MAX_TOASTS on screen, and one "+N more" for the rest.
+  function initAlerts() {
+    const box = $("#toasts");
+    const A = T.alerts || {};
+    if (!box) return;
+    const PER_TICKET_MS = 10000, SHOW_MS = 15000, MAX_TOASTS = 3;
+    const RANK = { "ticket.rule_alert": 1, "ticket.sentiment_alert": 2, "sla.warning": 3, "sla.breached": 4 };
+    const recent = new Map(); // ticket id -> {at, rank, el}
+    let more = 0, summary = null, summaryTimer = null;
+
+    function detail(ev) {
+      const metric = (T.metrics || {})[ev.metric] || "";
+      if (ev.type === "sla.breached") {
+        return ev.late_seconds > 60 ? metric + " · " + fmt(S.overdue, { time: duration(-ev.late_seconds) }) : metric;
+      }
+      if (ev.type === "sla.warning" && ev.due_at) {
+        const left = secondsUntil(ev.due_at);
+        return metric + " · " + (left < 0 ? fmt(S.overdue, { time: duration(left) }) : fmt(A.dueIn, { time: duration(left) }));
+      }
+      return "";
+    }
+    function fill(el, ev) {
+      el.className = "toast toast-" + ev.type.replace(/\W/g, "-");
+      const link = $("a", el);
+      link.href = C.ticketUrl.replace("REF", encodeURIComponent(ev.reference || ev.ticket));
+      $("b", link).textContent = A[ev.type];
+      $(".ref", link).textContent = ev.reference || "#" + ev.ticket;
+      $(".detail", link).textContent = detail(ev);
+    }
+    function toast(extraClass) {
+      const el = document.createElement("div");
+      el.innerHTML = '<a><b></b> <span class="ref"></span> <span class="detail"></span></a>' +
+        '<button type="button" class="link close">×</button>';
+      const close = $(".close", el);
+      close.setAttribute("aria-label", A.dismiss || "×");
+      close.addEventListener("click", () => el.remove());
+      if (extraClass) el.className = extraClass;
+      return el;
+    }
+    function later(el, ms) { return setTimeout(() => el.remove(), ms); }
+    function showMore() {
+      more += 1;
+      if (!summary || !summary.isConnected) {
+        summary = toast("toast toast-more");
+        const link = $("a", summary);
+        link.href = C.atRiskUrl;
+        link.innerHTML = "";
+        box.appendChild(summary);
+      }
+      $("a", summary).textContent = fmt(A.more, { count: more });
+      clearTimeout(summaryTimer);
+      summaryTimer = setTimeout(() => { summary.remove(); summary = null; more = 0; }, SHOW_MS);
+    }
+    handlers.push((ev) => {
+      if (!RANK[ev.type] || !A[ev.type] || typeof ev.ticket !== "number") return;
+      const now = Date.now();
+      const seen = recent.get(ev.ticket);
+      if (seen && now - seen.at < PER_TICKET_MS) {
+        // The same ticket again within 10 s: no new toast; a breach still replaces the warning on screen.
+        if (seen.el && seen.el.isConnected && RANK[ev.type] > seen.rank) { fill(seen.el, ev); seen.rank = RANK[ev.type]; }
+        return;
+      }
+      if (recent.size > 500) recent.forEach((v, k) => { if (now - v.at >= PER_TICKET_MS) recent.delete(k); });
+      if ($$(".toast[data-ticket]", box).length >= MAX_TOASTS) {
+        recent.set(ev.ticket, { at: now, rank: RANK[ev.type], el: null }); // counted in "+N more"
+        showMore();
+        return;
+      }
+      const el = toast();
+      fill(el, ev);
+      el.dataset.ticket = ev.ticket;
+      box.insertBefore(el, summary && summary.isConnected ? summary : null);
+      let timer = later(el, SHOW_MS);
+      el.addEventListener("mouseenter", () => clearTimeout(timer));
+      el.addEventListener("mouseleave", () => { timer = later(el, SHOW_MS / 2); });
+      recent.set(ev.ticket, { at: now, rank: RANK[ev.type], el });
     });
   }
 
@@ -281,5 +396,6 @@
 
   initInbox();
   initTicket();
+  initAlerts();
   if (status) connect();
 })();

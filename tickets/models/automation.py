@@ -138,7 +138,7 @@ class SlaPolicy(TimeStampedModel):
     )
     warn_percentages = ArrayField(
         models.PositiveSmallIntegerField(),
-        verbose_name=_("warn at % elapsed"),
+        verbose_name=_("warn at percent elapsed"),
         default=list,
         blank=True,
         help_text=_("e.g. 50,80"),

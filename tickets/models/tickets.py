@@ -80,6 +80,8 @@ class Ticket(TimeStampedModel):
     sla_next_response_due_at = models.DateTimeField(_("next response due"), null=True, blank=True)
     sla_resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
     sla_next_due_at = models.DateTimeField(_("next SLA check"), null=True, blank=True, editable=False)
+    # The soonest running clock's due time (the console's countdown, "at risk" view and its count).
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True, editable=False)
     # Start of the open next-response cycle (the customer message the desk owes an answer to) and its seq.
     sla_next_response_from = models.DateTimeField(null=True, blank=True, editable=False)
     sla_next_response_cycle = models.PositiveIntegerField(default=0, editable=False)
@@ -134,6 +136,12 @@ class Ticket(TimeStampedModel):
                 fields=["sla_next_due_at"],
                 name="ticket_sla_due_idx",
                 condition=models.Q(sla_next_due_at__isnull=False),
+            ),
+            # The "at risk" view: unsolved tickets with a running clock, soonest first.
+            models.Index(
+                fields=["sla_due_at", "id"],
+                name="ticket_sla_at_risk_idx",
+                condition=UNSOLVED_Q & models.Q(sla_due_at__isnull=False),
             ),
         ]
         constraints = [

@@ -16,6 +16,7 @@ from helpdesk.crypto import get_cipher
 from tickets.models import Customer, Message, Order, Queue, Status, Ticket
 from tickets.permissions import TicketPolicy, User
 from tickets.services.customers import normalise_phone
+from tickets.services.sla import at_risk_q
 
 UNSOLVED = [Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD]
 PHONE = re.compile(r"\+?[\d\s-]{7,20}")
@@ -25,7 +26,11 @@ SORTS = {
     "updated": ("updated_at", False),
     "-created": ("created_at", True),
     "created": ("created_at", False),
+    # The at-risk view's own order (not offered in the sort menu): the soonest running clock first.
+    "sla": ("sla_due_at", False),
 }
+AT_RISK = "at_risk"
+# Tickets at risk with no running clock (breached, then pending) sort after every due time.
 PAGE_SIZE = 50
 # Text matches considered per side (subjects, messages): a word in every third message must not pull in the table.
 CANDIDATES = 2000
@@ -64,8 +69,9 @@ class InboxPage:
 def _view_filter(user: User, view: str) -> Q | None:
     """The Q of a named view, or None when the user may not use it (unknown views fall back to 'mine').
 
-    Every view but "all" implies visibility by itself (my tickets, my queues), so those are queried without the
-    policy's OR of foreign keys and each can use one partial index.
+    Every view but "all" and "at_risk" implies visibility by itself (my tickets, my queues), so those are queried
+    without the policy's OR of foreign keys and each can use one partial index. "at_risk" (breached, or a clock due
+    within 30 minutes) is open to everyone and scoped by the policy like "all".
     """
     scope = TicketPolicy.scope(user)
     if view == "mine":
@@ -76,6 +82,8 @@ def _view_filter(user: User, view: str) -> Q | None:
         return Q(assignee__isnull=True, queue_id__in=scope.queue_ids)
     if view == "all":
         return Q() if scope.is_supervisor or scope.shop_ids else None
+    if view == AT_RISK:
+        return at_risk_q()
     if view.startswith("queue-"):
         try:
             queue_id = int(view.removeprefix("queue-"))
@@ -87,7 +95,7 @@ def _view_filter(user: User, view: str) -> Q | None:
 
 
 def _implies_visibility(view: str) -> bool:
-    return view != "all"
+    return view not in {"all", AT_RISK}
 
 
 def _view_queryset(user: User, view: str, view_q: Q) -> QuerySet[Ticket]:
@@ -104,6 +112,7 @@ def inbox_views(user: User) -> list[InboxView]:
     definitions: list[tuple[str, str, Q]] = [
         ("mine", str(_("Mine")), _view_filter(user, "mine")),
         ("unassigned", str(_("Unassigned")), _view_filter(user, "unassigned")),
+        (AT_RISK, str(_("At risk")), at_risk_q()),
     ]
     definitions += [(f"queue-{q.pk}", q.name, Q(queue_id=q.pk)) for q in queues]
     if scope.is_supervisor or scope.shop_ids:
@@ -191,18 +200,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
 
 
 def inbox_page(user: User, filters: InboxFilters, *, cursor: str = "", limit: int = PAGE_SIZE) -> InboxPage:
-    """One keyset page: `WHERE (updated_at, id) < (cursor)` stays fast at any depth, unlike OFFSET."""
+    """One keyset page: `WHERE (updated_at, id) < (cursor)` stays fast at any depth, unlike OFFSET.
+
+    The at-risk view always lists the soonest due clock first (its own sort, whatever the menu says)."""
     view_q = _view_filter(user, filters.view)
     if view_q is None:
         filters.view = "mine"
         view_q = _view_filter(user, "mine")
-    sort = filters.sort if filters.sort in SORTS else "-updated"
-    field_name, desc = SORTS[sort]
+    sort = filters.sort if filters.sort in SORTS and filters.sort != "sla" else "-updated"
     # A search looks through every ticket the user may see, whatever view it was typed in.
     if filters.q:
         qs = _apply_filters(TicketPolicy.visible_to(user), filters)
     else:
         qs = _apply_filters(_view_queryset(user, filters.view, view_q), filters)
+        if filters.view == AT_RISK:
+            sort = "sla"  # every at-risk ticket has a running clock: sla_due_at is set (ticket_sla_at_risk_idx)
+    field_name, desc = SORTS[sort]
     position = decode_cursor(cursor) if cursor else None
     if position is not None:
         value, pk = position

@@ -36,6 +36,7 @@ from tickets.models import (
     Status,
     Ticket,
 )
+from tickets.models.tickets import UNSOLVED_Q
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ SLA_FIELDS = [
     "sla_next_response_cycle",
     "sla_pauses",
     "sla_breached",
+    "sla_due_at",
 ]
 
 
@@ -234,6 +236,7 @@ def _store(ticket: Ticket, now: datetime, fired: set | None = None, before: tupl
     ticket.sla_first_response_due_at = due[SlaMetric.FIRST_RESPONSE]
     ticket.sla_next_response_due_at = due[SlaMetric.NEXT_RESPONSE]
     ticket.sla_resolution_due_at = due[SlaMetric.RESOLUTION]
+    ticket.sla_due_at = min((d for d in due.values() if d is not None), default=None)
     if points:
         fired = _fired(ticket) if fired is None else fired
         pending = [p.at for p in points if p.key not in fired]
@@ -259,7 +262,7 @@ def sla_refresh(ticket: Ticket, *, now: datetime | None = None, force: bool = Fa
             _log(ticket, SlaEventKind.APPLIED)
     if policy is None:
         ticket.sla_first_response_due_at = ticket.sla_next_response_due_at = ticket.sla_resolution_due_at = None
-        ticket.sla_next_due_at = None
+        ticket.sla_next_due_at = ticket.sla_due_at = None
         ticket.save(update_fields=SLA_FIELDS)
         return ticket
     ticket.sla_policy = policy  # the cached object, with its calendar
@@ -499,14 +502,11 @@ def sla_backfill(*, now: datetime | None = None) -> int:
 
 
 def at_risk_q(now: datetime | None = None) -> Q:
-    """Unsolved tickets breached or due within AT_RISK_MINUTES (the console's "at risk" filter)."""
+    """Unsolved tickets whose soonest running clock is overdue or due within AT_RISK_MINUTES (the console's
+    "at risk" view; the partial index ticket_sla_at_risk_idx serves it). A breached clock that was met since
+    (the reply came late) no longer puts the ticket at risk; `sla_breached` still records that it happened."""
     soon = (now or timezone.now()) + timedelta(minutes=AT_RISK_MINUTES)
-    return Q(status__in=[Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD]) & (
-        Q(sla_breached=True)
-        | Q(sla_first_response_due_at__lte=soon)
-        | Q(sla_next_response_due_at__lte=soon)
-        | Q(sla_resolution_due_at__lte=soon)
-    )
+    return UNSOLVED_Q & Q(sla_due_at__lte=soon)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from tickets.models import Category, Channel, Priority, Queue, Status
 from tickets.selectors.inbox import InboxFilters
 from tickets.services.console import saved_view_create, saved_view_delete
 from tickets.views.common import console_user_required
+from tickets.views.sla import AT_RISK_SECONDS, with_badges
 
 
 @console_user_required
@@ -27,16 +28,20 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = selectors.inbox_page(
         request.user, filters, cursor=form.cleaned_data.get("cursor", "") if form.is_valid() else ""
     )
+    with_badges(page.tickets)
     query = request.GET.copy()
     query.pop("cursor", None)
+    rows = {"page": page, "next_url": _with_cursor(query, page.next_cursor), "at_risk_seconds": AT_RISK_SECONDS}
+    if request.GET.get("fragment") == "rows":
+        # The live refresh asks for the table alone, on every event: no view counts, filters or forms for it.
+        return render(request, "console/_inbox_rows.html", rows)
     context = {
+        **rows,
         "form": form,
         "filters": filters,
-        "page": page,
         "views": selectors.inbox_views(request.user),
         "saved_views": selectors.saved_views_for(request.user),
         "query": query.urlencode(),
-        "next_url": _with_cursor(query, page.next_cursor),
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "channels": Channel.choices,
@@ -45,8 +50,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "bulk_form": BulkActionForm(),
         "saved_view_form": SavedViewForm(initial={"query": query.urlencode()}),
     }
-    template = "console/_inbox_rows.html" if request.GET.get("fragment") == "rows" else "console/inbox.html"
-    return render(request, template, context)
+    return render(request, "console/inbox.html", context)
 
 
 def _with_cursor(query, cursor: str | None) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import uuid
 
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from tickets.forms import MergeForm, ReplyForm, TicketFieldsForm
 from tickets.models import Status, Ticket
 from tickets.permissions import TicketPolicy
 from tickets.views.common import console_user_required, visible_ticket_or_404
+from tickets.views.sla import sla_panel
 
 
 def ticket_version(ticket: Ticket) -> str:
@@ -49,6 +51,8 @@ def render_ticket(
 ) -> HttpResponse:
     user = request.user
     thread = list(selectors.message_list_for(user, ticket))
+    # The version hash and the fields form both read the tags: load them once, not once per read.
+    prefetch_related_objects([ticket], "tags")
     context = {
         "ticket": ticket,
         "thread": thread,
@@ -66,6 +70,7 @@ def render_ticket(
         ),
         "statuses": Status,
         "version": ticket_version(ticket),
+        "sla": sla_panel(ticket),
     }
     return render(request, "console/ticket.html", context, status=status)
 

@@ -93,7 +93,7 @@ def test_a_view_the_agent_may_not_use_falls_back_to_mine(client, agent, other_qu
 def test_view_counts_are_the_unsolved_tickets_each_view_would_list(client, agent, queue, worklist):
     client.force_login(agent)
     response = client.get(INBOX)
-    assert view_counts(response) == {"mine": 1, "unassigned": 1, f"queue-{queue.pk}": 3}
+    assert view_counts(response) == {"mine": 1, "unassigned": 1, "at_risk": 0, f"queue-{queue.pk}": 3}
     assertContains(response, f'data-view-count="queue-{queue.pk}">3</span>', html=False)
 
 
@@ -105,6 +105,7 @@ def test_view_counts_of_a_supervisor_include_every_queue_and_all(client, supervi
     assert view_counts(response) == {
         "mine": 1,
         "unassigned": 1,
+        "at_risk": 0,
         f"queue-{other_queue.pk}": 1,
         f"queue-{queue.pk}": 3,
         "all": 4,

@@ -20,8 +20,14 @@ INBOX = reverse("console:inbox")
 # The bound leaves a little room for a middleware; an N+1 over 30 rows blows through it anyway.
 # Per-view counts are one index-only count each (fast at 1M tickets, bench/console_inbox.py), and a search
 # resolves order numbers / e-mails to ids first: a few more, cheaper queries than one big aggregate.
+# Measured again on 2026-12-01, before the SLA console work: 20, 22, 16, 18. The "at risk" view's count adds one
+# query to every page (21, 23, 19); the rows fragment no longer computes the view counts it never shows (12).
+# The at-risk list itself: 21 for the agent, 19 for the supervisor (test_sla.py).
 INBOX_MAX_QUERIES = 24
 # Measured (5 messages = 30 messages): 19 for the agent, 16 for the supervisor (no guardian lookups).
+# 2026-12-01: 22 and 18 before the SLA panel; now 21 and 17 — the panel's SLA events (with their policy, which
+# names the ticket's) cost one query, and the tags the version hash and the fields form read are loaded once
+# instead of three times. A classifier intent other than the ticket's category costs one more (its name).
 TICKET_PAGE_MAX_QUERIES = 22
 # Measured: 12 (session, user, profile, roles, permissions, guardian scope, ticket, messages, attachments).
 MESSAGES_FRAGMENT_MAX_QUERIES = 14

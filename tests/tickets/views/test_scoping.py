@@ -110,7 +110,7 @@ def test_a_ticket_of_another_queue_is_in_no_view_the_stranger_can_open(client, s
 def test_a_ticket_of_another_queue_is_not_counted(client, stranger, other_queue, queue, hidden, visible):
     client.force_login(stranger)
     counts = view_counts(client.get(INBOX))
-    assert counts == {"mine": 0, "unassigned": 1, f"queue-{other_queue.pk}": 1}
+    assert counts == {"mine": 0, "unassigned": 1, "at_risk": 0, f"queue-{other_queue.pk}": 1}
     assert f"queue-{queue.pk}" not in counts
 
 
