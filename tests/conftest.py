@@ -1,3 +1,6 @@
+import contextlib
+import uuid
+
 import pytest
 from django.utils import translation
 
@@ -21,6 +24,20 @@ def _no_language_left_active():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_sla_configuration():
+    """Tests create and flush SLA policies; no process (this one or a test server) may keep an old copy."""
+    from django.core.cache import cache
+
+    from tickets.services.sla import VERSION_KEY, sla_cache_clear
+
+    sla_cache_clear()
+    with contextlib.suppress(Exception):  # Redis unreachable: this process's copy is cleared anyway
+        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    yield
+    sla_cache_clear()
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from tickets.services.sla import sla_cache_clear
-
 
 class Clock:
     """Time travel: every timezone.now() (services, auto_now fields) reads this clock."""
@@ -27,10 +25,3 @@ def clock(monkeypatch):
     c = Clock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # Tuesday 10:00 in Shanghai
     monkeypatch.setattr(timezone, "now", c)
     return c
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sla_cache():
-    sla_cache_clear()
-    yield
-    sla_cache_clear()

@@ -253,6 +253,10 @@ def sla_refresh(ticket: Ticket, *, now: datetime | None = None, force: bool = Fa
         raise RuntimeError("sla_refresh runs inside the service's transaction")
     now = now or timezone.now()
     policy = policy_for(ticket)
+    if policy is not None and policy.pk != ticket.sla_policy_id and not SlaPolicy.objects.filter(pk=policy.pk).exists():
+        # Deleted since this process cached it (outside the admin, which bumps the version): look again.
+        sla_cache_clear()
+        policy = policy_for(ticket)
     if policy is None and ticket.sla_policy_id is None:
         return ticket
     before = None if force else _snapshot(ticket)
