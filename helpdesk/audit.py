@@ -122,12 +122,14 @@ def audit_record(
 
 
 def _transaction_chain(object_type: str, object_id: str) -> int:
-    """The chain of the current transaction: chosen and locked by its first event, reused by the others."""
+    """The chain of the current transaction: chosen by its first event, reused by the others, and locked on
+    every append. The lock is taken each time (again within one transaction it is a no-op round trip) because
+    "the same transaction" cannot be told reliably from the outermost Atomic: a service decorated with
+    @transaction.atomic reuses one Atomic object for every call, so a remembered chain may be a previous
+    transaction's, whose lock is gone."""
     outermost = connection.atomic_blocks[0]
     held = getattr(connection, "_carddesk_audit_chain", None)
-    if held is not None and held[0] is outermost:
-        return held[1]
-    chain = chain_for(object_type, object_id)
+    chain = held[1] if held is not None and held[0] is outermost else chain_for(object_type, object_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CHAIN_LOCK, chain])
     connection._carddesk_audit_chain = (outermost, chain)

@@ -472,3 +472,29 @@ def test_one_transaction_appends_all_its_events_to_one_chain(settings):
         third = audit_record(actor=None, action="pair", obj=b)
     assert third.chain == chain_for("helpdesk.shop", str(b.pk))
     assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_transaction_of_a_decorated_service_holds_its_chain_lock():
+    """@transaction.atomic reuses one Atomic object for every call: the second call's transaction must still
+    take the chain's advisory lock, or two writers could fork the chain."""
+    from helpdesk.audit import _CHAIN_LOCK
+
+    shop = ShopFactory()
+    held: list[int] = []
+
+    @transaction.atomic
+    def audited_write():
+        event = audit_record(actor=None, action="test.write", obj=shop)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                " AND classid = %s AND objid = %s AND granted",
+                [_CHAIN_LOCK, event.chain],
+            )
+            held.append(cursor.fetchone()[0])
+
+    audited_write()
+    audited_write()
+    assert held == [1, 1]
+    assert audit_chain_verify().ok

@@ -74,25 +74,33 @@ def _settle_queue(ticket: Ticket) -> Ticket:
     return ticket
 
 
-@transaction.atomic
 def ticket_route(*, ticket_id: int, force: bool = False) -> Routed:
     """Route one ticket: settle its queue, then assign when the queue assigns automatically, the problem is an
-    urgent payment one, or `force`. Idempotent: an assigned or closed ticket is left alone."""
-    ticket = lock_ticket(ticket_id)
-    if ticket.assignee_id or not ticket.is_open or ticket.merged_into_id:
-        return Routed(ticket, ticket.assignee_id, ticket.queue_id, "already_assigned")
-    if ticket.live_chat:  # a waiting chat is offered by the chat service (same candidates, chat capacity)
-        return Routed(ticket, None, ticket.queue_id, "live_chat")
-    with context.bound(actor_label=context.current().actor_label or "routing"):
-        ticket = _settle_queue(ticket)
+    urgent payment one, or `force`. Idempotent: an assigned or closed ticket is left alone.
+
+    Two transactions: the queue moves (audited) commit first, so the claim's transaction takes its locks in one
+    order, ticket → agent profile → audit chain, and two routers cannot deadlock on a profile and a chain."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if ticket.assignee_id or not ticket.is_open or ticket.merged_into_id:
+            return Routed(ticket, ticket.assignee_id, ticket.queue_id, "already_assigned")
+        if ticket.live_chat:  # a waiting chat is offered by the chat service (same candidates, chat capacity)
+            return Routed(ticket, None, ticket.queue_id, "live_chat")
+        with context.bound(actor_label=context.current().actor_label or "routing"):
+            _settle_queue(ticket)
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if ticket.assignee_id or not ticket.is_open or ticket.live_chat:
+            return Routed(ticket, ticket.assignee_id, ticket.queue_id, "already_assigned")
         urgent = is_urgent_payment(ticket)
         queue = ticket.queue
         if queue is None or not (queue.auto_assign or urgent or force):
             return Routed(ticket, None, ticket.queue_id, "not_routed")
-        agent = _claim_seat(queue, chat=ticket.live_chat, overbook=urgent)
+        agent = _claim_seat(queue, chat=False, overbook=urgent)
         if agent is None:
             return Routed(ticket, None, queue.pk, "no_agent")
-        ticket = ticket_assign(ticket=ticket, actor=None, assignee=agent)
+        with context.bound(actor_label=context.current().actor_label or "routing"):
+            ticket = ticket_assign(ticket=ticket, actor=None, assignee=agent)
     return Routed(ticket, agent.pk, queue.pk, "urgent" if urgent else "assigned")
 
 
