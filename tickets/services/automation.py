@@ -5,7 +5,7 @@ audited (actor "rule:<id>", "classifier", "sentiment", "routing") and broadcast 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -154,11 +154,25 @@ def _classify(ticket: Ticket, text: str, result: AutomationResult) -> None:
             ticket_update(ticket=ticket, actor=None, category=category)
 
 
+@dataclass
+class _Plan:
+    """What the matched rules decided, applied as one audited ticket_update (one lock, one save, one SLA
+    refresh, one broadcast) instead of one per action; side effects (assign, notify, canned reply) follow."""
+
+    tags: list[str]
+    priority: str | None = None
+    category: Category | None = None
+    queue: Queue | None = None
+    effects: list[dict] = field(default_factory=list)
+    rule_ids: list[int] = field(default_factory=list)
+
+
 def _rules(ticket: Ticket, trigger: str, seq: int, text: str, result: AutomationResult) -> None:
     rules = Rule.objects.filter(is_active=True, triggers__contains=[trigger]).order_by("position", "id")
     rules = rules.filter(shop__isnull=True) | rules.filter(shop_id=ticket.shop_id)
+    plan = _Plan(tags=list(ticket.tags.values_list("name", flat=True)))
+    facts = facts_for(ticket, text)
     for rule in rules:
-        facts = facts_for(ticket, text)
         if not rule_matches(rule.conditions, facts, match_all=rule.match_all):
             continue
         _, created = RuleExecution.objects.get_or_create(
@@ -166,38 +180,64 @@ def _rules(ticket: Ticket, trigger: str, seq: int, text: str, result: Automation
         )
         if not created:
             continue  # a retried task: this rule already acted on this event
-        with context.bound(actor_label=f"rule:{rule.pk}"):
-            for action in rule.actions:
-                ticket = _apply(ticket, action)
+        for action in rule.actions:
+            facts = _plan(plan, ticket, facts, action)
+        plan.rule_ids.append(rule.pk)
         result.rules.append(rule.pk)
         if rule.stop_processing:
             break
+    if not plan.rule_ids:
+        return
+    with context.bound(actor_label="rule:" + ",".join(str(pk) for pk in plan.rule_ids)):
+        changes: dict = {}
+        if set(plan.tags) != set(ticket.tags.values_list("name", flat=True)):
+            changes["tags"] = plan.tags
+        if plan.priority and plan.priority != ticket.priority:
+            changes["priority"] = plan.priority
+        if plan.category is not None and plan.category.pk != ticket.category_id:
+            changes["category"] = plan.category
+        if plan.queue is not None and plan.queue.pk != ticket.queue_id:
+            changes["queue"] = plan.queue
+        if changes:
+            ticket = ticket_update(ticket=ticket, actor=None, **changes)
+        for effect in plan.effects:
+            ticket = _reload(ticket.pk)
+            _effect(ticket, effect)
 
 
-def _apply(ticket: Ticket, action: dict) -> Ticket:
+def _plan(plan: _Plan, ticket: Ticket, facts: Facts, action: dict) -> Facts:
+    """Fold one action into the plan; later rules see its result (a category set by one rule is the next
+    rule's `category`)."""
     kind, value = action["type"], action.get("value")
     if kind == "add_tags":
-        current = list(ticket.tags.values_list("name", flat=True))
-        wanted = [*current, *value]
-        if set(wanted) != set(current):
-            ticket_update(ticket=ticket, actor=None, tags=wanted)
+        plan.tags.extend(v for v in value if v not in plan.tags)
     elif kind == "set_priority" and value in Priority.values:
-        ticket_update(ticket=ticket, actor=None, priority=value)
+        plan.priority = value
+        facts = replace(facts, priority=value)
     elif kind in {"set_category", "suggest_category"}:
+        if kind == "suggest_category" and facts.category:
+            return facts
         category = Category.objects.filter(slug=value, is_active=True).first()
-        if category is not None and not (kind == "suggest_category" and ticket.category_id):
-            ticket_update(ticket=ticket, actor=None, category=category)
+        if category is not None:
+            plan.category = category
+            facts = replace(facts, category=category.slug)
     elif kind == "set_queue":
         queue = Queue.objects.filter(slug=value, is_active=True).first()
         if queue is not None and queue.shop_id in (None, ticket.shop_id):
-            ticket_update(ticket=ticket, actor=None, queue=queue)
-    elif kind == "assign":
+            plan.queue = queue
+    else:
+        plan.effects.append(action)
+    return facts
+
+
+def _effect(ticket: Ticket, action: dict) -> None:
+    kind, value = action["type"], action.get("value")
+    if kind == "assign":
         _assign(ticket, value)
     elif kind == "notify":
         _notify(ticket, value)
     elif kind == "canned_reply":
         _canned(ticket, value)
-    return _reload(ticket.pk)
 
 
 def _assign(ticket: Ticket, value: str) -> None:
