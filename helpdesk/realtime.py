@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -36,6 +39,40 @@ def user_group(user_id: int) -> str:
 SUPERVISORS_GROUP = "supervisors"
 
 
+SEND_TIMEOUT_SECONDS = 10.0
+_sync_loop_state: tuple[int, asyncio.AbstractEventLoop] | None = None
+_sync_loop_lock = threading.Lock()
+
+
+def _inside_asgi_thread() -> bool:
+    """Called from a sync_to_async worker thread of a running ASGI server: its own loop is the one to use."""
+    local = SyncToAsync.threadlocal
+    return getattr(local, "main_event_loop_pid", None) == os.getpid() and bool(getattr(local, "main_event_loop", None))
+
+
+def _sync_loop() -> asyncio.AbstractEventLoop:
+    """One long-lived event loop per process for purely synchronous callers (Celery tasks, commands).
+
+    async_to_sync outside an ASGI server makes a new loop per call, and the channel layer keeps its Redis
+    connections per loop, so every broadcast from a worker opened a new connection (~4 ms; bench/sla_sweep.py).
+    Made again after a fork (Celery's prefork children)."""
+    global _sync_loop_state
+    with _sync_loop_lock:
+        state = _sync_loop_state
+        if state is None or state[0] != os.getpid() or state[1].is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="carddesk-broadcast", daemon=True).start()
+            _sync_loop_state = state = (os.getpid(), loop)
+        return state[1]
+
+
+def _run(coroutine_function: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    if _inside_asgi_thread():
+        async_to_sync(coroutine_function)()
+    else:
+        asyncio.run_coroutine_threadsafe(coroutine_function(), _sync_loop()).result(timeout=SEND_TIMEOUT_SECONDS)
+
+
 def broadcast(groups: list[str], event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None or not groups:
@@ -50,7 +87,7 @@ def broadcast(groups: list[str], event: dict[str, Any]) -> None:
                 logger.warning("broadcast to %s failed: %s", group, result)
 
     try:
-        async_to_sync(send_all)()
+        _run(send_all)
     except Exception:
         logger.warning("broadcast failed", exc_info=True)
 
