@@ -27,7 +27,7 @@ def sla_sweep() -> int:
 @shared_task(acks_late=True)
 def sla_recompute(policy_id: int | None = None, calendar_id: int | None = None, orphans: bool = False) -> int:
     """After a policy or calendar edit: recompute the due times of the open tickets it affects."""
-    from tickets.services.sla import sla_recompute as recompute
+    from tickets.services.sla_upkeep import sla_recompute as recompute
 
     with context.bound(actor_label="task:sla_recompute"):
         return recompute(policy_id=policy_id, calendar_id=calendar_id, orphans=orphans)

@@ -12,7 +12,9 @@ from django.db import connection
 from tests.factories import make_agent, make_customer, make_ticket
 from tickets import services
 from tickets.models import Calendar, CalendarSlot, Priority, SlaEvent, SlaPolicy, Status, Ticket
-from tickets.services.sla import at_risk_q, sla_cache_clear, sla_countdown, sla_recompute, sla_sweep
+from tickets.selectors.sla import at_risk_q, sla_countdown
+from tickets.services.sla import sla_cache_clear, sla_sweep
+from tickets.services.sla_upkeep import sla_recompute
 
 pytestmark = pytest.mark.django_db
 

@@ -38,7 +38,8 @@ from tickets.models import (
     SlaPolicy,
     Ticket,
 )
-from tickets.services.sla import sla_cache_clear, sla_recompute
+from tickets.services.sla import sla_cache_clear
+from tickets.services.sla_upkeep import sla_recompute
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,7 @@
 preview and their execution log), and read-only logs: SLA events, rule executions, classifier models.
 
 Saves are audited (AuditedAdminMixin); a policy or calendar edit recomputes its open tickets in the
-background (tickets.services.sla.sla_config_changed)."""
+background (tickets.services.sla_upkeep.sla_config_changed)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from tickets.models import (
     SlaPolicy,
 )
 from tickets.services.automation import rule_preview
-from tickets.services.sla import sla_config_changed
+from tickets.services.sla_upkeep import sla_config_changed
 
 
 class CalendarSlotInline(admin.TabularInline):

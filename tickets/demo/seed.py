@@ -20,7 +20,7 @@ from tickets.demo.catalog import DEMO_PREFIX, QUEUES, SHOPS, STAFF
 from tickets.demo.setup import Cast, ensure_organisation
 from tickets.models import CannedReply, Category, Customer, Message, Order, Queue, Ticket
 from tickets.services.notifications import notifications_suppressed
-from tickets.services.sla import sla_backfill
+from tickets.services.sla_upkeep import sla_backfill
 
 SEED = 2026
 

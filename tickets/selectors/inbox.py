@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk.crypto import get_cipher
 from tickets.models import Customer, Message, Order, Queue, Status, Ticket
 from tickets.permissions import TicketPolicy, User
+from tickets.selectors.sla import at_risk_q
 from tickets.services.customers import normalise_phone
-from tickets.services.sla import at_risk_q
 
 UNSOLVED = [Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD]
 PHONE = re.compile(r"\+?[\d\s-]{7,20}")

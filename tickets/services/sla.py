@@ -11,15 +11,13 @@ ticket's row lock, so its read of the ticket's fired events is authoritative, an
 from __future__ import annotations
 
 import logging
-import time
 import time as clock
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -36,7 +34,6 @@ from tickets.models import (
     Status,
     Ticket,
 )
-from tickets.models.tickets import UNSOLVED_Q
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +42,6 @@ DONE_STATUSES = frozenset({Status.SOLVED, Status.CLOSED})
 ALWAYS_OPEN = Schedule(time_zone="UTC", always_open=True)
 RAISE = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH, Priority.HIGH: Priority.URGENT}
 CACHE_SECONDS = 10.0
-AT_RISK_MINUTES = 30
 
 VERSION_KEY = "sla:config-version"
 _policies: tuple[float, Any, list[SlaPolicy]] | None = None
@@ -417,125 +413,3 @@ def _on_breach(ticket: Ticket, point: Deadline, now: datetime) -> None:
             ticket_assign(ticket=ticket, actor=None, assignee=policy.escalate_assignee)
         except Exception:
             logger.warning("SLA escalation could not reassign ticket %s", ticket.pk, exc_info=True)
-
-
-# --- recompute after an edit, and reads for the console --------------------------------------------------
-
-
-def sla_recompute(
-    *, policy_id: int | None = None, calendar_id: int | None = None, orphans: bool = False, batch: int = 500
-) -> int:
-    """Recompute open tickets on an edited policy or calendar, or (`orphans`) those whose policy was deleted
-    (a Celery task calls this after the commit). Neither given: every open ticket."""
-    sla_cache_clear()
-    scope = Ticket.objects.filter(status__in=[Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD])
-    if orphans:
-        scope = scope.filter(sla_policy__isnull=True).filter(
-            Q(sla_first_response_due_at__isnull=False)
-            | Q(sla_next_response_due_at__isnull=False)
-            | Q(sla_resolution_due_at__isnull=False)
-            | Q(sla_next_due_at__isnull=False)
-        )
-    if policy_id is not None:
-        scope = scope.filter(sla_policy_id=policy_id)
-    if calendar_id is not None:
-        scope = scope.filter(sla_policy__calendar_id=calendar_id)
-    last_id, done = 0, 0
-    while True:
-        ids = list(scope.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch])
-        if not ids:
-            return done
-        with transaction.atomic():
-            for ticket in (
-                Ticket.objects.select_for_update(of=("self",))
-                .filter(pk__in=ids)
-                .select_related("customer", "queue")
-                .order_by("pk")
-            ):
-                sla_refresh(ticket, force=True)
-                done += 1
-        last_id = ids[-1]
-
-
-def sla_config_changed(*, policy_id: int | None = None, calendar_id: int | None = None, deleted: bool = False) -> None:
-    """A policy or calendar was edited or deleted: after the commit, every process drops its cached copy and a
-    worker recomputes the affected open tickets (for a deleted policy: those it left without one)."""
-
-    def send() -> None:
-        from tickets.tasks import sla_recompute as task
-
-        sla_cache_clear()
-        try:
-            cache.set(VERSION_KEY, time.time_ns(), None)
-        except Exception:
-            logger.warning("could not bump the SLA configuration version; processes refresh within %ss", CACHE_SECONDS)
-        try:
-            if deleted:
-                task.delay(orphans=True)
-            else:
-                task.delay(policy_id=policy_id, calendar_id=calendar_id)
-        except Exception:  # broker down: tickets pick up the edit on their next change
-            logger.exception("could not queue the SLA recompute (policy %s, calendar %s)", policy_id, calendar_id)
-
-    transaction.on_commit(send)
-
-
-def sla_backfill(*, now: datetime | None = None) -> int:
-    """For imported (or demo) tickets with a past timeline: recompute every open ticket and record the
-    deadlines already behind it as warned/breached *without* alerts or escalations, which would otherwise
-    all fire at once on the next sweep. Returns the number of events recorded."""
-    sla_recompute()
-    now = now or timezone.now()
-    recorded = 0
-    with transaction.atomic():
-        for ticket in (
-            Ticket.objects.select_for_update(of=("self",))
-            .filter(sla_next_due_at__lte=now)
-            .select_related("sla_policy__calendar", "customer", "queue")
-        ):
-            fired = _fired(ticket)
-            _, points = deadlines(ticket)
-            for point in points:
-                if point.at <= now and point.key not in fired:
-                    _log(ticket, point.kind, point.metric, cycle=point.cycle, threshold=point.threshold, due=point.at)
-                    fired.add(point.key)
-                    recorded += 1
-                    ticket.sla_breached = ticket.sla_breached or point.kind == SlaEventKind.BREACHED
-            _store(ticket, now, fired)
-    return recorded
-
-
-def at_risk_q(now: datetime | None = None) -> Q:
-    """Unsolved tickets whose soonest running clock is overdue or due within AT_RISK_MINUTES (the console's
-    "at risk" view; the partial index ticket_sla_at_risk_idx serves it). A breached clock that was met since
-    (the reply came late) no longer puts the ticket at risk; `sla_breached` still records that it happened."""
-    soon = (now or timezone.now()) + timedelta(minutes=AT_RISK_MINUTES)
-    return UNSOLVED_Q & Q(sla_due_at__lte=soon)
-
-
-@dataclass(frozen=True)
-class Countdown:
-    metric: str
-    due_at: datetime
-    seconds_left: int  # negative when overdue
-
-    @property
-    def state(self) -> str:
-        if self.seconds_left < 0:
-            return "breached"
-        return "at_risk" if self.seconds_left <= AT_RISK_MINUTES * 60 else "ok"
-
-
-def sla_countdown(ticket: Ticket, now: datetime | None = None) -> Countdown | None:
-    """The most urgent running clock, for the console's list and ticket page (no query)."""
-    now = now or timezone.now()
-    candidates = [
-        (SlaMetric.FIRST_RESPONSE, ticket.sla_first_response_due_at),
-        (SlaMetric.NEXT_RESPONSE, ticket.sla_next_response_due_at),
-        (SlaMetric.RESOLUTION, ticket.sla_resolution_due_at),
-    ]
-    running = [(due, metric) for metric, due in candidates if due is not None]
-    if not running:
-        return None
-    due, metric = min(running)
-    return Countdown(metric=metric, due_at=due, seconds_left=int((due - now).total_seconds()))

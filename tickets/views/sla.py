@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from tickets.automation.sentiment import NEUTRAL_BAND, STRONGLY_NEGATIVE
 from tickets.models import Category, SlaEvent, SlaMetric, Status, Ticket
-from tickets.services.sla import AT_RISK_MINUTES, sla_countdown
+from tickets.selectors.sla import AT_RISK_MINUTES, sla_countdown
 
 PAUSED = frozenset({Status.PENDING, Status.ON_HOLD})
 AT_RISK_SECONDS = AT_RISK_MINUTES * 60
