@@ -30,6 +30,7 @@ GENESIS = "0" * 64
 # Per chain, an advisory lock (this key, the chain) serialises appends so each event sees its true predecessor.
 _CHAIN_LOCK = 0x0CA2DDE5
 DEFAULT_CHAINS = 16
+_LAST_HASH_SQL = f'SELECT "hash" FROM "{AuditEvent._meta.db_table}" WHERE "chain" = %s ORDER BY "id" DESC LIMIT 1'
 
 
 def chain_count() -> int:
@@ -101,7 +102,10 @@ def audit_record(
     object_type = obj._meta.label_lower if obj is not None else ""
     object_id = str(obj.pk) if obj is not None else ""
     chain = _transaction_chain(object_type, object_id)
-    last = AuditEvent.objects.filter(chain=chain).order_by("-id").values_list("hash", flat=True).first()
+    with connection.cursor() as cursor:  # written out: every audited write runs it (a quarter of the ORM's CPU)
+        cursor.execute(_LAST_HASH_SQL, [chain])
+        row = cursor.fetchone()
+    last = row[0] if row else None
     event = AuditEvent(
         chain=chain,
         created_at=timezone.now(),

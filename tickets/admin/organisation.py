@@ -22,6 +22,7 @@ from tickets.admin.common import GrantsAdminMixin, ScopedRelatedFieldListFilter
 from tickets.admin.forms import AgentProfileAdminForm, CategoryAdminForm, QueueAdminForm
 from tickets.admin.scoping import canned_replies_visible_to, is_supervisor, queues_visible_to
 from tickets.models import AgentProfile, CannedReply, Category, Queue, Tag
+from tickets.services.sla_upkeep import sla_queue_changed
 
 
 def _joined(values: list[str]) -> str:
@@ -52,6 +53,15 @@ class QueueAdmin(NotFoundAdminMixin, AuditedAdminMixin, GrantsAdminMixin, admin.
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Queue]:
         return queues_visible_to(request.user, super().get_queryset(request))
+
+    def save_model(self, request: HttpRequest, obj: Queue, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "sla_policy" in form.changed_data:
+            sla_queue_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Queue) -> None:
+        super().delete_model(request, obj)
+        sla_queue_changed()
 
     @admin.display(description=_("skills"))
     def skills_display(self, obj: Queue) -> str:

@@ -27,6 +27,7 @@ from tickets.automation.businesstime import Schedule, Slot, add_business
 from tickets.models import (
     Calendar,
     Priority,
+    Queue,
     SlaEvent,
     SlaEventKind,
     SlaMetric,
@@ -46,13 +47,15 @@ CACHE_SECONDS = 10.0
 VERSION_KEY = "sla:config-version"
 _policies: tuple[float, Any, list[SlaPolicy]] | None = None
 _schedules: dict[tuple[int, datetime], Schedule] = {}
+_queue_policy_ids: dict[int, int | None] = {}  # queue id -> its default policy; dropped with the policies
 
 
 def sla_cache_clear() -> None:
-    """Forget this process's cached policies and calendars."""
+    """Forget this process's cached policies, calendars and queue defaults."""
     global _policies
     _policies = None
     _schedules.clear()
+    _queue_policy_ids.clear()
 
 
 def _config_version() -> Any:
@@ -78,8 +81,19 @@ def _active_policies() -> list[SlaPolicy]:
         for policy in rows:
             policy.category_ids = {c.pk for c in policy.categories.all()}
             policy.shop_ids = {s.pk for s in policy.shops.all()}
+        _queue_policy_ids.clear()
         _policies = (clock.monotonic(), version, rows)
     return _policies[2]
+
+
+def _queue_policy_id(ticket: Ticket) -> int | None:
+    """The ticket's queue's default policy, cached like the policies (every ticket write asks)."""
+    if Ticket.queue.is_cached(ticket):
+        return ticket.queue.sla_policy_id
+    if ticket.queue_id not in _queue_policy_ids:
+        found = Queue.objects.filter(pk=ticket.queue_id).values_list("sla_policy_id", flat=True)
+        _queue_policy_ids[ticket.queue_id] = next(iter(found), None)
+    return _queue_policy_ids[ticket.queue_id]
 
 
 def schedule_for(calendar: Calendar | None) -> Schedule:
@@ -116,8 +130,9 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
         if policy.shop_ids and ticket.shop_id not in policy.shop_ids:
             continue
         return policy
-    if ticket.queue_id and ticket.queue.sla_policy_id:
-        return next((p for p in policies if p.pk == ticket.queue.sla_policy_id), None)
+    default_id = _queue_policy_id(ticket) if ticket.queue_id else None
+    if default_id:
+        return next((p for p in policies if p.pk == default_id), None)
     return None
 
 

@@ -69,11 +69,7 @@ def sla_config_changed(*, policy_id: int | None = None, calendar_id: int | None 
     def send() -> None:
         from tickets.tasks import sla_recompute as task
 
-        sla_cache_clear()
-        try:
-            cache.set(VERSION_KEY, time.time_ns(), None)
-        except Exception:
-            logger.warning("could not bump the SLA configuration version; processes refresh within %ss", CACHE_SECONDS)
+        _bump_version()
         try:
             if deleted:
                 task.delay(orphans=True)
@@ -83,6 +79,20 @@ def sla_config_changed(*, policy_id: int | None = None, calendar_id: int | None 
             logger.exception("could not queue the SLA recompute (policy %s, calendar %s)", policy_id, calendar_id)
 
     transaction.on_commit(send)
+
+
+def sla_queue_changed() -> None:
+    """A queue's default policy changed: every process drops its cached queue defaults after the commit (the
+    queue's tickets take the new default on their next change, as before the cache)."""
+    transaction.on_commit(_bump_version)
+
+
+def _bump_version() -> None:
+    sla_cache_clear()
+    try:
+        cache.set(VERSION_KEY, time.time_ns(), None)
+    except Exception:
+        logger.warning("could not bump the SLA configuration version; processes refresh within %ss", CACHE_SECONDS)
 
 
 def sla_backfill(*, now: datetime | None = None) -> int:
