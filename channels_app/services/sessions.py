@@ -212,7 +212,8 @@ def _lock(session_id: int) -> ChatSession:
     return session
 
 
-_MESSAGE_LOCK_SQL = f'SELECT * FROM "{ChatSession._meta.db_table}" WHERE "id" = %s FOR UPDATE'
+# Table and column names come from model metadata; values are bound parameters.
+_MESSAGE_LOCK_SQL = f'SELECT * FROM "{ChatSession._meta.db_table}" WHERE "id" = %s FOR UPDATE'  # noqa: S608
 
 
 def _lock_for_message(session_id: int) -> ChatSession:
