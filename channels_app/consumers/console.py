@@ -31,7 +31,12 @@ MAX_FRAME_CHARS = 16_384
 REAUTH_SECONDS = 1.0
 HEARTBEAT_SECONDS = 20.0
 TICKET_FRAMES = {"watch", "unwatch", "typing", "message", "read"}
-_WATCHED_FIELDS = ["id", "queue_id", "shop_id", "assignee_id", "customer_id"]  # what TicketPolicy.can_view reads
+# What TicketPolicy.can_view reads, in the model's column order (Model.from_db takes values in that order).
+_WATCHED_FIELDS = [
+    f.attname
+    for f in Ticket._meta.concrete_fields
+    if f.attname in {"id", "queue_id", "shop_id", "assignee_id", "customer_id"}
+]
 # Table and column names come from model metadata; values are bound parameters.
 _WATCHED_SQL = f'SELECT {", ".join(_WATCHED_FIELDS)} FROM "{Ticket._meta.db_table}" WHERE "id" = ANY(%s::bigint[])'  # noqa: S608
 
