@@ -67,6 +67,7 @@ def parse_args() -> argparse.Namespace:
     ]:
         key = name.replace("-", "_")
         parser.add_argument(f"--{name}", type=kind, help=f"{text} (default {FULL[key]:g}, --quick {QUICK[key]:g})")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn processes of the server it starts (default 1)")
     parser.add_argument("--url", help="a running server (http://127.0.0.1:8000) on the same DATABASE_URL and Redis")
     parser.add_argument("--quick", action="store_true", help="small numbers for a smoke run")
     args = parser.parse_args()
@@ -129,13 +130,15 @@ def migrate(url: str, marker: str, own_server: bool) -> dict[str, str]:
     return dict(os.environ)
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
+def start_server(env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, str, Path]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     log = Path(tempfile.gettempdir()) / f"chat_load-uvicorn-{port}.log"
+    # As `up` runs it (no permessage-deflate: see README).
     command = [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application", "--host", "127.0.0.1", "--port",
-               str(port), "--lifespan", "off", "--log-level", "warning", "--no-access-log"]  # fmt: skip
+               str(port), "--lifespan", "off", "--log-level", "warning", "--no-access-log",
+               "--workers", str(workers), "--ws-per-message-deflate", "false"]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
@@ -206,8 +209,16 @@ class Probe:
         self.conn = connect(url, self.name)
 
     def cpu(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split() if self.pid else [0] * 13
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds of the server and its worker processes (uvicorn --workers forks them)."""
+        if not self.pid:
+            return 0.0
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if stat.parent.name == str(self.pid) or fields[1] == str(self.pid):  # itself or a child
+                    ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     async def sample(self, stop: asyncio.Event) -> dict:
         """Until `stop` is set; the counters 1.5 s later (backends flush their statistics as they exit)."""
@@ -643,7 +654,7 @@ def main() -> None:
     if args.url:
         http_url = re.sub(r"^ws", "http", args.url.rstrip("/"))
     else:
-        process, http_url, log = start_server(env)
+        process, http_url, log = start_server(env, args.workers)
     try:
         out = asyncio.run(measure(args, key, agents, http_url, Probe(url, process.pid if process else None)))
     finally:
@@ -656,7 +667,7 @@ def main() -> None:
     report(args, out, log)
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)  # noqa: S607
     print(f"\n{started}; code {commit.stdout.strip() or '?'}; {platform.node()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; {http_url}; "
+          f"{platform.python_version()}; {http_url}{'' if args.url else f' ({args.workers} uvicorn process(es))'}; "
           f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} (bench client, server, "
           "PostgreSQL and Redis share the machine)")  # fmt: skip
 

@@ -143,11 +143,13 @@ class Child:
 def children(host: str, port: str) -> list[Child]:
     py = sys.executable
     concurrency = os.environ.get("CELERY_CONCURRENCY", "2")
+    web_workers = os.environ.get("WEB_WORKERS", "1")  # ASGI processes; chat is CPU-bound per process (README)
     return [
         Child(
             "web",
             [py, "-m", "uvicorn", "helpdesk.asgi:application", "--host", host, "--port", port,
-             "--lifespan", "off", "--no-server-header", "--proxy-headers"],
+             "--lifespan", "off", "--no-server-header", "--proxy-headers", "--workers", web_workers,
+             "--ws-per-message-deflate", "false"],  # small JSON frames: deflate cost 20 % of a chat burst (README)
         ),
         Child(
             "worker",
