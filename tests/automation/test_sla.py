@@ -11,7 +11,7 @@ from django.db import connection
 
 from tests.factories import make_agent, make_customer, make_ticket
 from tickets import services
-from tickets.models import Calendar, CalendarSlot, Priority, SlaEvent, SlaPolicy, Status, Ticket
+from tickets.models import Calendar, CalendarSlot, Priority, Queue, SlaEvent, SlaPolicy, Status, Ticket
 from tickets.selectors.sla import at_risk_q, sla_countdown
 from tickets.services.sla import sla_cache_clear, sla_sweep
 from tickets.services.sla_upkeep import sla_recompute
@@ -59,6 +59,36 @@ def test_queue_default_policy_when_nothing_matches(clock, shop, queue):
     queue.save()
     assert make_ticket(shop=shop, queue=queue).sla_policy == default
     assert make_ticket(shop=shop).sla_policy is None  # no queue, no matching policy: no clock
+
+
+def test_a_queue_default_changed_in_admin_applies_on_the_next_change_at_once(
+    clock, admin_client, django_capture_on_commit_callbacks, shop, queue
+):
+    """The queue's default policy is cached with the policies (every ticket write asks); the queue admin drops
+    every process's copy, a change made around it waits for the cache's expiry."""
+    first = policy(name="First default", priorities=["low"], first_response_minutes=30)
+    second = policy(name="Second default", priorities=["low"], first_response_minutes=90)
+    third = policy(name="Third default", priorities=["low"], first_response_minutes=120)
+    queue.sla_policy = first
+    queue.save()
+    ticket = make_ticket(shop=shop, queue=queue)
+    services.customer_message_post(ticket=ticket.pk, actor=None, body="还没到账")  # reads the queue's default
+    assert fresh(ticket).sla_policy == first
+
+    Queue.objects.filter(pk=queue.pk).update(sla_policy=third)  # not through the admin: this process's copy stays
+    services.customer_message_post(ticket=ticket.pk, actor=None, body="在吗")
+    assert fresh(ticket).sla_policy == first
+
+    form = {
+        "name": queue.name, "slug": queue.slug, "shop": shop.pk, "skills": "[]", "overflow_threshold": 0,
+        "overflow_wait_minutes": 0, "sla_policy": second.pk, "is_active": "on",
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/tickets/queue/{queue.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    services.customer_message_post(ticket=ticket.pk, actor=None, body="请尽快处理")
+    assert fresh(ticket).sla_policy == second
 
 
 def test_business_hours_calendar_moves_the_due_time_to_opening_hours(clock, shop, queue):

@@ -40,8 +40,9 @@ def _author_name(actor: AbstractBaseUser | None, fallback: str) -> str:
 
 
 def _locked(ticket: Ticket | int) -> Ticket:
-    """The ticket re-read under its row lock (NotVisible if it is gone). Relations the caller already loaded
-    (customer, order, queue, shop) are carried over, so the services do not fetch them again."""
+    """The ticket re-read under its row lock (NotVisible if it is gone). The customer and order the caller
+    already loaded are carried over, so the services do not fetch them again (not the queue: its default SLA
+    policy is read through the SLA cache, which a queue edit invalidates)."""
     given = ticket if isinstance(ticket, Ticket) else None
     try:
         locked = lock_ticket(given.pk if given is not None else ticket)
@@ -55,7 +56,7 @@ def _locked(ticket: Ticket | int) -> Ticket:
     return locked
 
 
-_CARRIED = ("customer", "order", "queue", "shop")
+_CARRIED = ("customer", "order")
 # The idempotency look-up runs for every message; written out, it costs a fifth of the ORM-built query's CPU.
 # Table and column names come from model metadata; values are bound parameters.
 _SEEN_SQL = f'SELECT "id" FROM "{Message._meta.db_table}" WHERE "ticket_id" = %s AND "client_msg_id" = %s'  # noqa: S608
